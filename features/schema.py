@@ -1,0 +1,287 @@
+"""The job-seeker profile: one definition of every column.
+
+Everything else derives from ``FIELDS``: the pandera schema for data files
+(:mod:`features.validation`), the pydantic models of the API
+(:mod:`features.api_models`), the default training spec (:mod:`features.spec`),
+the advisor form and the French explanation sentences.
+
+Column names and codes are the contract of ``shared/profile.md``; do not rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["id", "protected", "sensitive", "feature", "label", "truth"]
+Kind = Literal["string", "category", "integer", "number", "boolean"]
+
+#: Form groups of the advisor page, in display order, with their French titles.
+GROUPS: dict[str, str] = {
+    "identification": "Identification",
+    "situation": "Situation",
+    "parcours": "Parcours professionnel",
+    "freins": "Freins périphériques",
+    "auto_evaluation": "Auto-évaluation",
+    "audit": "Informations pour l'audit (facultatives)",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One profile column.
+
+    Attributes:
+        name: column name, exactly as in ``shared/profile.md``.
+        role: id, protected, sensitive, feature, label or truth.
+        kind: string, category, integer, number or boolean.
+        label_fr: French display label (advisor page, reports).
+        group: advisor form group (a key of ``GROUPS``).
+        codes: allowed codes of a category, in a meaningful order.
+        code_labels_fr: French label of each code.
+        minimum, maximum: inclusive range of a number or integer.
+        nullable: whether a value may be missing (an unanswered self-assessment).
+        phrase_fr: template of the French sentence describing the value in an
+            explanation; ``{value}`` is the displayed value.
+    """
+
+    name: str
+    role: Role
+    kind: Kind
+    label_fr: str
+    group: str
+    codes: tuple[str, ...] | None = None
+    code_labels_fr: dict[str, str] = field(default_factory=dict)
+    minimum: float | None = None
+    maximum: float | None = None
+    nullable: bool = False
+    phrase_fr: str | None = None
+    phrase_true_fr: str | None = None
+    phrase_false_fr: str | None = None
+
+    @property
+    def is_model_input(self) -> bool:
+        """Default model input: features and sensitive columns, never protected ones."""
+        return self.role in ("feature", "sensitive")
+
+    @property
+    def optional_in_api(self) -> bool:
+        """Protected and sensitive columns are only needed for audit; nullable may be missing."""
+        return self.nullable or self.role in ("protected", "sensitive")
+
+    def rule(self) -> str:
+        """The value rule in words, as used in validation messages."""
+        if self.kind == "category":
+            return "must be one of " + ", ".join(self.codes or ())
+        if self.kind == "boolean":
+            return "must be true or false"
+        if self.kind in ("integer", "number") and self.minimum is not None:
+            what = "an integer" if self.kind == "integer" else "a number"
+            return f"must be {what} between {_fmt(self.minimum)} and {_fmt(self.maximum)}"
+        return "must be a non-empty string"
+
+    def display_value(self, value: object) -> str:
+        """The value as an advisor reads it, in French."""
+        if value is None or (isinstance(value, float) and value != value):
+            return "non renseigné"
+        if self.kind == "category":
+            return self.code_labels_fr.get(str(value), str(value))
+        if self.kind == "boolean":
+            return "oui" if bool(value) else "non"
+        if self.kind == "number":
+            if self.name == "local_unemployment_rate":
+                return f"{float(value) * 100:.1f} %".replace(".", ",")
+            return f"{float(value):.2f}".replace(".", ",").rstrip("0").rstrip(",")
+        return str(value)
+
+    def sentence_fr(self, value: object) -> str:
+        """French description of this field's value (the left half of an explanation)."""
+        missing = value is None or (isinstance(value, float) and value != value)
+        if missing:
+            return f"{self.label_fr} non renseigné"
+        if self.kind == "boolean":
+            template = self.phrase_true_fr if bool(value) else self.phrase_false_fr
+            if template:
+                return template
+        if self.phrase_fr:
+            return self.phrase_fr.format(value=self.display_value(value))
+        return f"{self.label_fr} : {self.display_value(value)}"
+
+
+def _fmt(x: float | None) -> str:
+    return "" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
+
+
+NEEDS: dict[str, str] = {
+    "DIRECT_EMPLOYMENT": "Retour direct à l'emploi",
+    "SEARCH_SKILLS": "Adapter ses techniques de recherche",
+    "CAREER_PROJECT": "Élaborer son projet professionnel",
+    "TRAINING": "Se former, se qualifier",
+    "SOCIAL_BARRIERS": "Lever les freins périphériques",
+    "BUSINESS_CREATION": "Créer ou reprendre une entreprise",
+}
+NEED_CODES: tuple[str, ...] = tuple(NEEDS)
+
+TIERS: dict[str, str] = {
+    "A": "Proche de l'emploi",
+    "B": "Intermédiaire",
+    "C": "Éloigné de l'emploi",
+}
+TIER_CODES: tuple[str, ...] = tuple(TIERS)
+
+ROME_DOMAINS: dict[str, str] = {
+    "A": "Agriculture et pêche, espaces naturels et verts, soins aux animaux",
+    "B": "Arts et façonnage d'ouvrages d'art",
+    "C": "Banque, assurance, immobilier",
+    "D": "Commerce, vente et grande distribution",
+    "E": "Communication, média et multimédia",
+    "F": "Construction, bâtiment et travaux publics",
+    "G": "Hôtellerie-restauration, tourisme, loisirs et animation",
+    "H": "Industrie",
+    "I": "Installation et maintenance",
+    "J": "Santé",
+    "K": "Services à la personne et à la collectivité",
+    "L": "Spectacle",
+    "M": "Support à l'entreprise",
+    "N": "Transport et logistique",
+}
+
+_LEVEL_1_4 = {"1": "1 (faible)", "2": "2", "3": "3", "4": "4 (forte)"}
+
+FIELDS: tuple[Field, ...] = (
+    Field("person_id", "id", "string", "Identifiant pseudonyme", "identification"),
+    Field("agency_id", "id", "string", "Agence", "identification"),
+    Field("sex", "protected", "category", "Sexe", "audit", codes=("F", "M"),
+          code_labels_fr={"F": "Femme", "M": "Homme"}),
+    Field("nationality_group", "protected", "category", "Nationalité", "audit",
+          codes=("FR", "EU", "NON_EU"),
+          code_labels_fr={"FR": "Française", "EU": "Union européenne", "NON_EU": "Hors Union européenne"}),
+    Field("age", "sensitive", "integer", "Âge", "situation", minimum=16, maximum=70,
+          phrase_fr="Âge : {value} ans"),
+    Field("disability_recognition", "sensitive", "boolean", "Reconnaissance de handicap (RQTH / BOETH)",
+          "situation", phrase_true_fr="Reconnaissance de handicap (RQTH / BOETH)",
+          phrase_false_fr="Pas de reconnaissance de handicap"),
+    Field("education_level", "feature", "category", "Niveau de diplôme", "parcours",
+          codes=("NONE", "CAP_BEP", "BAC", "BAC2", "BAC3_PLUS"),
+          code_labels_fr={"NONE": "Sans diplôme", "CAP_BEP": "CAP / BEP", "BAC": "Baccalauréat",
+                          "BAC2": "Bac + 2", "BAC3_PLUS": "Bac + 3 ou plus"},
+          phrase_fr="Diplôme : {value}"),
+    Field("qualification", "feature", "category", "Qualification", "parcours",
+          codes=("UNSKILLED_WORKER", "SKILLED_WORKER", "UNSKILLED_EMPLOYEE", "SKILLED_EMPLOYEE",
+                 "TECHNICIAN", "SUPERVISOR", "EXECUTIVE"),
+          code_labels_fr={"UNSKILLED_WORKER": "Ouvrier non qualifié", "SKILLED_WORKER": "Ouvrier qualifié",
+                          "UNSKILLED_EMPLOYEE": "Employé non qualifié", "SKILLED_EMPLOYEE": "Employé qualifié",
+                          "TECHNICIAN": "Technicien", "SUPERVISOR": "Agent de maîtrise", "EXECUTIVE": "Cadre"},
+          phrase_fr="Qualification : {value}"),
+    Field("target_occupation_domain", "feature", "category", "Domaine du métier recherché (ROME)",
+          "parcours", codes=tuple(ROME_DOMAINS), code_labels_fr=ROME_DOMAINS,
+          phrase_fr="Métier recherché : {value}"),
+    Field("experience_years", "feature", "number", "Expérience dans le métier recherché (années)",
+          "parcours", minimum=0, maximum=50, phrase_fr="{value} an(s) d'expérience dans le métier recherché"),
+    Field("registration_months", "feature", "integer", "Ancienneté d'inscription (mois)", "situation",
+          minimum=0, maximum=240, phrase_fr="Inscrit depuis {value} mois"),
+    Field("past_registrations_5y", "feature", "integer", "Inscriptions antérieures (5 ans)", "situation",
+          minimum=0, maximum=20, phrase_fr="{value} inscription(s) antérieure(s) en 5 ans"),
+    Field("category", "feature", "category", "Catégorie d'inscription", "situation",
+          codes=("A", "B", "C"),
+          code_labels_fr={"A": "A (sans activité)", "B": "B (activité réduite courte)",
+                          "C": "C (activité réduite longue)"},
+          phrase_fr="Catégorie {value}"),
+    Field("months_worked_24m", "feature", "integer", "Mois travaillés sur les 24 derniers", "parcours",
+          minimum=0, maximum=24, phrase_fr="{value} mois travaillés sur les 24 derniers"),
+    Field("last_contract", "feature", "category", "Dernier contrat", "parcours",
+          codes=("NONE", "CDI", "CDD", "INTERIM", "SELF_EMPLOYED"),
+          code_labels_fr={"NONE": "Aucun", "CDI": "CDI", "CDD": "CDD", "INTERIM": "Intérim",
+                          "SELF_EMPLOYED": "Indépendant"},
+          phrase_fr="Dernier contrat : {value}"),
+    Field("unemployment_benefit", "feature", "boolean", "Indemnisé (ARE)", "situation",
+          phrase_true_fr="Indemnisé au titre de l'ARE", phrase_false_fr="Non indemnisé (ARE)"),
+    Field("benefit_days_left", "feature", "integer", "Jours d'indemnisation restants", "situation",
+          minimum=0, maximum=1095, phrase_fr="{value} jours d'indemnisation restants"),
+    Field("rsa_recipient", "feature", "boolean", "Bénéficiaire du RSA", "situation",
+          phrase_true_fr="Bénéficiaire du RSA", phrase_false_fr="Non bénéficiaire du RSA"),
+    Field("recent_training_12m", "feature", "boolean", "Formation suivie dans les 12 derniers mois",
+          "parcours", phrase_true_fr="Formation suivie dans les 12 derniers mois",
+          phrase_false_fr="Pas de formation dans les 12 derniers mois"),
+    Field("project_clarity", "feature", "integer", "Clarté du projet professionnel (1 à 4)",
+          "auto_evaluation", minimum=1, maximum=4, nullable=True, code_labels_fr=_LEVEL_1_4,
+          phrase_fr="Clarté du projet professionnel : {value} sur 4"),
+    Field("job_search_autonomy", "feature", "integer", "Autonomie dans la recherche d'emploi (1 à 4)",
+          "auto_evaluation", minimum=1, maximum=4, nullable=True, code_labels_fr=_LEVEL_1_4,
+          phrase_fr="Autonomie dans la recherche : {value} sur 4"),
+    Field("digital_autonomy", "feature", "integer", "Autonomie numérique (1 à 4)", "auto_evaluation",
+          minimum=1, maximum=4, nullable=True, code_labels_fr=_LEVEL_1_4,
+          phrase_fr="Autonomie numérique : {value} sur 4"),
+    Field("french_proficiency", "feature", "category", "Maîtrise du français", "freins",
+          codes=("NATIVE", "FLUENT", "INTERMEDIATE", "BASIC"),
+          code_labels_fr={"NATIVE": "Langue maternelle", "FLUENT": "Courante",
+                          "INTERMEDIATE": "Intermédiaire", "BASIC": "Élémentaire"},
+          phrase_fr="Maîtrise du français : {value}"),
+    Field("driving_licence", "feature", "boolean", "Permis de conduire", "freins",
+          phrase_true_fr="Titulaire du permis de conduire", phrase_false_fr="Sans permis de conduire"),
+    Field("vehicle_access", "feature", "boolean", "Accès à un véhicule", "freins",
+          phrase_true_fr="Dispose d'un véhicule", phrase_false_fr="Sans véhicule"),
+    Field("public_transport", "feature", "category", "Desserte en transports en commun", "freins",
+          codes=("GOOD", "LIMITED", "NONE"),
+          code_labels_fr={"GOOD": "Bonne", "LIMITED": "Limitée", "NONE": "Aucune"},
+          phrase_fr="Transports en commun : {value}"),
+    Field("housing", "feature", "category", "Logement", "freins", codes=("STABLE", "PRECARIOUS", "NONE"),
+          code_labels_fr={"STABLE": "Stable", "PRECARIOUS": "Précaire", "NONE": "Sans logement"},
+          phrase_fr="Logement : {value}"),
+    Field("childcare_constraint", "feature", "category", "Contrainte de garde d'enfants", "freins",
+          codes=("NONE", "PARTIAL", "STRONG"),
+          code_labels_fr={"NONE": "Aucune", "PARTIAL": "Partielle", "STRONG": "Forte"},
+          phrase_fr="Contrainte de garde d'enfants : {value}"),
+    Field("single_parent", "feature", "boolean", "Parent isolé", "freins",
+          phrase_true_fr="Parent isolé", phrase_false_fr="Pas parent isolé"),
+    Field("health_limitation", "feature", "category", "Limitation liée à la santé", "freins",
+          codes=("NONE", "MODERATE", "SEVERE"),
+          code_labels_fr={"NONE": "Aucune", "MODERATE": "Modérée", "SEVERE": "Importante"},
+          phrase_fr="Limitation liée à la santé : {value}"),
+    Field("financial_difficulty", "feature", "boolean", "Difficultés financières", "freins",
+          phrase_true_fr="Difficultés financières", phrase_false_fr="Pas de difficulté financière"),
+    Field("business_creation_interest", "feature", "boolean", "Projet de création d'entreprise",
+          "auto_evaluation", phrase_true_fr="Intéressé par la création d'entreprise",
+          phrase_false_fr="Pas de projet de création d'entreprise"),
+    Field("qpv_resident", "feature", "boolean", "Résident d'un quartier prioritaire (QPV)", "situation",
+          phrase_true_fr="Réside en quartier prioritaire", phrase_false_fr="Ne réside pas en quartier prioritaire"),
+    Field("rural_area", "feature", "boolean", "Zone rurale", "situation",
+          phrase_true_fr="Réside en zone rurale", phrase_false_fr="Ne réside pas en zone rurale"),
+    Field("local_unemployment_rate", "feature", "number", "Taux de chômage local", "situation",
+          minimum=0.02, maximum=0.25, phrase_fr="Taux de chômage local : {value}"),
+    Field("occupation_tension", "feature", "number", "Tension du métier recherché (0 à 1)", "parcours",
+          minimum=0, maximum=1, phrase_fr="Tension du métier recherché : {value}"),
+    Field("primary_need", "label", "category", "Besoin principal", "parcours", codes=NEED_CODES,
+          code_labels_fr=NEEDS),
+    Field("employed_6m", "label", "boolean", "Accès à l'emploi dans les 6 mois", "parcours"),
+    *(Field(f"true_p_{need}", "truth", "number", f"Probabilité vraie : {label}", "parcours",
+            minimum=0, maximum=1) for need, label in NEEDS.items()),
+    Field("true_p_employed_6m", "truth", "number", "Probabilité vraie d'accès à l'emploi", "parcours",
+          minimum=0, maximum=1),
+)
+
+FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+NEED_LABEL = "primary_need"
+EMPLOYMENT_LABEL = "employed_6m"
+TRUTH_NEED_COLUMNS: tuple[str, ...] = tuple(f"true_p_{need}" for need in NEED_CODES)
+TRUTH_EMPLOYMENT_COLUMN = "true_p_employed_6m"
+
+
+def fields_with_role(*roles: Role) -> tuple[Field, ...]:
+    """Fields whose role is one of ``roles``, in contract order."""
+    return tuple(f for f in FIELDS if f.role in roles)
+
+
+def model_input_fields() -> tuple[Field, ...]:
+    """Default model inputs: features and sensitive columns (never protected, ids, labels, truth)."""
+    return tuple(f for f in FIELDS if f.is_model_input)
+
+
+def profile_fields() -> tuple[Field, ...]:
+    """What a profile sent to the service carries: ids, features, protected and sensitive."""
+    return fields_with_role("id", "protected", "sensitive", "feature")
+
+
+PROTECTED_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields_with_role("protected"))
+SENSITIVE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields_with_role("sensitive"))

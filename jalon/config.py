@@ -1,0 +1,64 @@
+"""Configuration from one place: the state folder and the stores in it.
+
+All local state (MLflow store, BentoML store, decisions database, generated data, tokens)
+lives under ``JALON_HOME`` (default: ``.jalon/`` in the project root). Each store can be
+moved by its own environment variable; nothing here is a secret.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REGISTERED_MODEL_NAME = "jalon-segmentation"
+CHAMPION_ALIAS = "champion"
+BENTO_MODEL_NAME = "jalon-segmentation"
+DEFAULT_EXPERIMENT = "jalon-segmentation"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved locations of Jalon's local state."""
+
+    home: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.home / "mlflow"
+
+    @property
+    def tracking_uri(self) -> str:
+        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.mlflow_dir / "artifacts"
+
+    @property
+    def bentoml_home(self) -> Path:
+        return Path(os.environ.get("BENTOML_HOME") or self.home / "bentoml")
+
+    @property
+    def db_url(self) -> str:
+        return os.environ.get("JALON_DB_URL") or f"sqlite:///{self.home / 'decisions.db'}"
+
+    @property
+    def tokens_file(self) -> Path:
+        return Path(os.environ.get("JALON_TOKENS_FILE") or self.home / "tokens.json")
+
+    def ensure(self) -> "Settings":
+        for folder in (self.home, self.data_dir, self.mlflow_dir, self.artifact_root):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def get_settings() -> Settings:
+    """Settings read from the environment now (tests change ``JALON_HOME`` per test)."""
+    home = Path(os.environ.get("JALON_HOME") or PROJECT_ROOT / ".jalon").resolve()
+    return Settings(home=home)
