@@ -1,0 +1,53 @@
+"""Pydantic models of a profile, derived from :data:`features.schema.FIELDS`.
+
+The API refuses what the schema refuses: unknown fields, unknown codes, out-of-range
+values and wrong JSON types (``strict``: ``"30"`` is not an age, ``1`` is not ``true``).
+Optional answers (self-assessments, protected and sensitive columns) may be omitted or
+``null``; they reach the model as missing values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field as PydanticField, create_model
+
+from features.schema import Field, profile_fields
+
+#: Pseudonymous ids only: letters, digits, dash and underscore (no names, no spaces).
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+def _annotation(f: Field) -> Any:
+    if f.kind == "category":
+        return Literal[f.codes]  # type: ignore[valid-type]
+    return {"string": str, "integer": int, "number": float, "boolean": bool}[f.kind]
+
+
+def _pydantic_field(f: Field) -> tuple[Any, Any]:
+    constraints: dict[str, Any] = {"description": f.label_fr, "title": f.name}
+    if f.kind in ("integer", "number"):
+        constraints.update(ge=f.minimum, le=f.maximum)
+    if f.kind == "string":
+        constraints.update(pattern=ID_PATTERN)
+    annotation = _annotation(f)
+    if f.optional_in_api:
+        return annotation | None, PydanticField(default=None, **constraints)
+    return annotation, PydanticField(..., **constraints)
+
+
+class _StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+Profile: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "Profile",
+    __base__=_StrictModel,
+    __doc__="A job seeker's profile as sent to the service (columns of shared/profile.md).",
+    **{f.name: _pydantic_field(f) for f in profile_fields()},
+)
+
+
+def profile_to_record(profile: BaseModel) -> dict[str, Any]:
+    """The profile as a plain record keyed by column name (missing answers as ``None``)."""
+    return profile.model_dump()

@@ -1,0 +1,157 @@
+"""Fairness audit by group, with fairlearn's MetricFrame.
+
+For every audited column (protected, sensitive and declared audit columns; age in the
+bands <25, 25–49, 50+) and each of its groups: need macro-F1, the share in each tier,
+the *missed support* rate (people who did not find work within 6 months but were put
+in tier A, i.e. judged close to employment and so given less support), and the
+calibration error of the employment probability. The worst gaps between groups are
+the headline metrics ``fair_max_missed_support_gap`` and ``fair_max_ece_gap``.
+
+Where truth columns exist, the audit also compares each group's *recorded* employment
+rate with its *true* mean probability: a group whose labels are systematically worse
+than its truth (biased recording) shows there, and in its calibration gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import MetricFrame
+from sklearn.metrics import f1_score
+
+from features.spec import TrainingSpec
+from models.calibration import expected_calibration_error
+
+MIN_GROUP_SIZE = 30
+AGE_BANDS = (("<25", 0, 25), ("25-49", 25, 50), ("50+", 50, 200))
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    values = age.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    out = np.full(len(values), "missing", dtype=object)
+    for name, low, high in AGE_BANDS:
+        out[(values >= low) & (values < high)] = name
+    return pd.Series(out, index=age.index)
+
+
+def audit_groups(frame: pd.DataFrame, spec: TrainingSpec) -> dict[str, pd.Series]:
+    """The grouping of each audited column present in ``frame``, as text labels."""
+    groups = {}
+    for column in spec.audited:
+        if column.name not in frame.columns:
+            continue
+        series = frame[column.name]
+        if column.name == "age":
+            groups["age_band"] = age_band(series)
+        elif column.type in ("numeric", "integer"):
+            values = series.astype("Float64")
+            groups[f"{column.name}_tercile"] = pd.qcut(values, 3, labels=["low", "mid", "high"],
+                                                      duplicates="drop").astype(str)
+        else:
+            groups[column.name] = series.astype(object).where(series.notna(), "missing").astype(str)
+    return groups
+
+
+def _missed_support(y_emp: np.ndarray, tier: np.ndarray) -> float:
+    not_employed = ~y_emp.astype(bool)
+    return float(np.mean(tier[not_employed] == "A")) if not_employed.any() else float("nan")
+
+
+@dataclass
+class FairnessAudit:
+    """The audit's tables and headline figures (``to_dict`` is the ``fairness.json`` artifact)."""
+
+    tables: dict[str, pd.DataFrame]
+    metrics: dict[str, float]
+    findings: list[str]
+    worst: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metrics": self.metrics,
+            "findings": self.findings,
+            "worst": self.worst,
+            "groups": {name: table.reset_index().to_dict(orient="records") for name, table in self.tables.items()},
+        }
+
+
+def run_audit(frame: pd.DataFrame, spec: TrainingSpec, *, y_need: np.ndarray | None, need_pred: np.ndarray | None,
+              y_emp: np.ndarray | None, p_emp: np.ndarray | None, tier: np.ndarray | None,
+              truth_emp: np.ndarray | None = None, ece_gap_alert: float = 0.05,
+              missed_gap_alert: float = 0.05) -> FairnessAudit:
+    """Audit predictions on ``frame`` (the test split) group by group."""
+    tables: dict[str, pd.DataFrame] = {}
+    missed_gaps, ece_gaps, label_gaps = {}, {}, {}
+    for name, groups in audit_groups(frame, spec).items():
+        columns: dict[str, pd.Series] = {}
+        if y_need is not None and need_pred is not None:
+            mf = MetricFrame(metrics={"need_macro_f1": lambda y, p: f1_score(y, p, average="macro")},
+                             y_true=np.asarray(y_need), y_pred=np.asarray(need_pred), sensitive_features=groups)
+            columns["need_macro_f1"] = mf.by_group["need_macro_f1"]
+        if y_emp is not None and p_emp is not None:
+            y = np.asarray(y_emp, dtype=int)
+            mf = MetricFrame(
+                metrics={"count": lambda yt, pp: len(yt), "employment_rate": lambda yt, pp: float(np.mean(yt)),
+                         "mean_probability": lambda yt, pp: float(np.mean(pp)),
+                         "ece": lambda yt, pp: expected_calibration_error(yt, pp)},
+                y_true=y, y_pred=np.asarray(p_emp), sensitive_features=groups)
+            for key in ("count", "employment_rate", "mean_probability", "ece"):
+                columns[key] = mf.by_group[key]
+            if tier is not None:
+                tier_arr = np.asarray(tier)
+                mf_tier = MetricFrame(
+                    metrics={"missed_support_rate": _missed_support,
+                             **{f"share_tier_{t}": (lambda yt, tt, t=t: float(np.mean(tt == t))) for t in "ABC"}},
+                    y_true=y, y_pred=tier_arr, sensitive_features=groups)
+                for key in mf_tier.by_group.columns:
+                    columns[key] = mf_tier.by_group[key]
+            if truth_emp is not None:
+                mf_truth = MetricFrame(metrics={"true_mean_probability": lambda yt, pp: float(np.mean(pp))},
+                                       y_true=y, y_pred=np.asarray(truth_emp), sensitive_features=groups)
+                columns["true_mean_probability"] = mf_truth.by_group["true_mean_probability"]
+        table = pd.DataFrame(columns)
+        table.index.name = "group"
+        tables[name] = table
+        sized = table[table["count"] >= MIN_GROUP_SIZE] if "count" in table else table
+        if "missed_support_rate" in sized and len(sized) > 1:
+            missed_gaps[name] = (sized["missed_support_rate"].max() - sized["missed_support_rate"].min(),
+                                 sized["missed_support_rate"].idxmax())
+        if "ece" in sized and len(sized) > 1:
+            ece_gaps[name] = (sized["ece"].max() - sized["ece"].min(), sized["ece"].idxmax())
+        if "true_mean_probability" in sized and len(sized) > 0:
+            gap = (sized["employment_rate"] - sized["true_mean_probability"])
+            label_gaps[name] = (float(gap.abs().max()), gap.abs().idxmax(), float(gap[gap.abs().idxmax()]))
+    return _summarise(tables, missed_gaps, ece_gaps, label_gaps, ece_gap_alert, missed_gap_alert)
+
+
+def _summarise(tables, missed_gaps, ece_gaps, label_gaps, ece_alert, missed_alert) -> FairnessAudit:
+    metrics: dict[str, float] = {}
+    worst: dict[str, Any] = {}
+    findings: list[str] = []
+    if missed_gaps:
+        column, (gap, group) = max(missed_gaps.items(), key=lambda kv: kv[1][0])
+        metrics["fair_max_missed_support_gap"] = float(gap)
+        worst["missed_support"] = {"column": column, "group": group, "gap": float(gap)}
+        for col, (g, grp) in sorted(missed_gaps.items(), key=lambda kv: -kv[1][0]):
+            if g > missed_alert:
+                findings.append(f"{col}={grp}: missed-support rate {g:.1%} above the best-treated group")
+    if ece_gaps:
+        column, (gap, group) = max(ece_gaps.items(), key=lambda kv: kv[1][0])
+        metrics["fair_max_ece_gap"] = float(gap)
+        worst["calibration"] = {"column": column, "group": group, "gap": float(gap)}
+        for col, (g, grp) in sorted(ece_gaps.items(), key=lambda kv: -kv[1][0]):
+            if g > ece_alert:
+                findings.append(f"{col}={grp}: calibration error {g:.1%} above the best-calibrated group")
+    if label_gaps:
+        column, (gap, group, signed) = max(label_gaps.items(), key=lambda kv: kv[1][0])
+        metrics["fair_max_label_truth_gap"] = float(gap)
+        worst["label_truth"] = {"column": column, "group": group, "gap": float(signed)}
+        if gap > 0.03:
+            findings.append(f"{column}={group}: recorded employment rate differs from the true probability "
+                            f"by {signed:+.1%}: its labels look biased")
+    if not findings:
+        findings.append("no group gap above the alert thresholds")
+    return FairnessAudit(tables=tables, metrics=metrics, findings=findings, worst=worst)
