@@ -1,0 +1,147 @@
+"""Fit the segmentation model: split, search, early stopping, calibration.
+
+Both models are scikit-learn pipelines (:class:`FrameEncoder` then LightGBM). Their
+hyper-parameters come from a small seeded search scored on the validation split, with
+early stopping on that split, never from the test split. The employability model's
+probabilities are calibrated on the validation split (see :mod:`models.calibration`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+
+from features.spec import TrainingSpec
+from features.transforms import FrameEncoder
+from models.calibration import ProbabilityCalibrator
+from models.segmentation import ReviewPolicy, SegmentationModel, TierBands, make_lgbm
+
+#: The search space: a few shapes of tree ensemble, small enough to explain one person
+#: in a few milliseconds (trees x leaves x depth^2 is the cost of TreeSHAP).
+SEARCH_SPACE: tuple[dict[str, Any], ...] = (
+    {"num_leaves": 15, "min_child_samples": 50, "learning_rate": 0.1},
+    {"num_leaves": 31, "min_child_samples": 100, "learning_rate": 0.1},
+    {"num_leaves": 31, "min_child_samples": 40, "learning_rate": 0.1, "colsample_bytree": 0.6},
+    {"num_leaves": 63, "min_child_samples": 200, "learning_rate": 0.1, "max_depth": 8},
+    {"num_leaves": 15, "min_child_samples": 100, "learning_rate": 0.15, "reg_lambda": 5.0},
+)
+EARLY_STOPPING_ROUNDS = 30
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Split:
+    """Row positions of the train / validation / test splits."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+
+def split_rows(frame: pd.DataFrame, spec: TrainingSpec, seed: int, validation: float = 0.15,
+               test: float = 0.15) -> Split:
+    """Stratified, reproducible split (by need, and employment, when present)."""
+    strata = pd.Series("", index=frame.index)
+    for label in (spec.need_label, spec.employment_label):
+        if label is not None:
+            strata = strata + "|" + frame[label.name].astype(str)
+    positions = np.arange(len(frame))
+    stratify = strata.to_numpy() if strata.value_counts().min() >= 3 else None
+    rest, test_idx = train_test_split(positions, test_size=test, random_state=seed, stratify=stratify)
+    rest_strata = stratify[rest] if stratify is not None else None
+    train_idx, val_idx = train_test_split(rest, test_size=validation / (1 - test), random_state=seed + 1,
+                                          stratify=rest_strata)
+    return Split(train=np.sort(train_idx), validation=np.sort(val_idx), test=np.sort(test_idx))
+
+
+@dataclass
+class SearchResult:
+    params: dict[str, Any]
+    best_iteration: int
+    validation_score: float
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _candidates(n_trials: int, seed: int) -> list[dict[str, Any]]:
+    order = np.random.default_rng(seed).permutation(len(SEARCH_SPACE))
+    return [SEARCH_SPACE[i] for i in order[: max(1, min(n_trials, len(SEARCH_SPACE)))]]
+
+
+def _fit_lgbm(objective: str, X_tr, y_tr, X_val, y_val, params, seed, categorical) -> lgb.LGBMClassifier:
+    model = make_lgbm(objective, params, seed)
+    model.fit(X_tr, y_tr, eval_X=(X_val,), eval_y=(y_val,), categorical_feature=categorical,
+              callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)])
+    return model
+
+
+def search(objective: str, X_tr, y_tr, X_val, y_val, seed: int, n_trials: int, categorical: list[int],
+           progress: Progress | None = None) -> tuple[lgb.LGBMClassifier, SearchResult]:
+    """Seeded search over :data:`SEARCH_SPACE`, each candidate early-stopped on validation log loss."""
+    best_model, best = None, None
+    trials = []
+    for i, params in enumerate(_candidates(n_trials, seed)):
+        model = _fit_lgbm(objective, X_tr, y_tr, X_val, y_val, params, seed, categorical)
+        score = float(log_loss(y_val, model.predict_proba(X_val), labels=model.classes_))
+        trials.append({**params, "best_iteration": int(model.best_iteration_ or model.n_estimators),
+                       "validation_log_loss": score})
+        if progress:
+            progress(f"{objective} candidate {i + 1}: log loss {score:.4f} at {trials[-1]['best_iteration']} trees")
+        if best is None or score < best.validation_score:
+            best_model = model
+            best = SearchResult(params=dict(params), best_iteration=trials[-1]["best_iteration"],
+                                validation_score=score)
+    best.trials = trials
+    return best_model, best
+
+
+@dataclass
+class FittedModels:
+    model: SegmentationModel
+    split: Split
+    searches: dict[str, SearchResult]
+
+
+def fit_segmentation(frame: pd.DataFrame, spec: TrainingSpec, seed: int = 0, n_trials: int = 3,
+                     tier_bands: TierBands | None = None, progress: Progress | None = None) -> FittedModels:
+    """Split ``frame`` and fit the need and employability pipelines declared by ``spec``."""
+    split = split_rows(frame, spec, seed)
+    train, val = frame.iloc[split.train], frame.iloc[split.validation]
+    encoder = FrameEncoder.from_spec(spec).fit(train)
+    X_tr, X_val = encoder.transform(train), encoder.transform(val)
+    categorical = encoder.categorical_indices_
+    searches: dict[str, SearchResult] = {}
+    need_pipeline, classes = None, []
+    if spec.need_label is not None:
+        label = spec.need_label
+        y_tr = train[label.name].astype(str).to_numpy()
+        y_val = val[label.name].astype(str).to_numpy()
+        known = label.categories or sorted(set(y_tr))
+        classes = [c for c in known if c in set(y_tr)]
+        clf, searches["need"] = search("multiclass", X_tr, y_tr, X_val, y_val, seed, n_trials, categorical, progress)
+        classes = list(clf.classes_)
+        need_pipeline = Pipeline([("encode", encoder), ("classifier", clf)])
+    emp_pipeline, calibrator = None, None
+    if spec.employment_label is not None:
+        name = spec.employment_label.name
+        y_tr = train[name].astype(bool).to_numpy().astype(int)
+        y_val = val[name].astype(bool).to_numpy().astype(int)
+        clf, searches["employability"] = search("binary", X_tr, y_tr, X_val, y_val, seed, n_trials, categorical,
+                                                progress)
+        emp_pipeline = Pipeline([("encode", encoder), ("classifier", clf)])
+        calibrator = ProbabilityCalibrator(random_state=seed).fit(clf.predict_proba(X_val)[:, 1], y_val)
+        if progress:
+            progress(f"calibration: {calibrator.method_} (validation Brier by method: "
+                     + ", ".join(f"{k} {v:.4f}" for k, v in calibrator.scores_.items()) + ")")
+    model = SegmentationModel(spec=spec, need_pipeline=need_pipeline, need_classes=classes,
+                              emp_pipeline=emp_pipeline, calibrator=calibrator,
+                              tier_bands=tier_bands or TierBands(), review=ReviewPolicy())
+    return FittedModels(model=model, split=split, searches=searches)
