@@ -88,6 +88,8 @@ class Field:
             return self.code_labels_fr.get(str(value), str(value))
         if self.kind == "boolean":
             return "oui" if bool(value) else "non"
+        if self.kind == "integer":
+            return str(int(float(value)))
         if self.kind == "number":
             if self.name == "local_unemployment_rate":
                 return f"{float(value) * 100:.1f} %".replace(".", ",")
@@ -103,9 +105,12 @@ class Field:
             template = self.phrase_true_fr if bool(value) else self.phrase_false_fr
             if template:
                 return template
+        shown = self.display_value(value)
+        if self.kind == "category" and len(shown) > 1 and shown[1].islower():
+            shown = shown[0].lower() + shown[1:]  # "Logement précaire", but "Dernier contrat CDD"
         if self.phrase_fr:
-            return self.phrase_fr.format(value=self.display_value(value))
-        return f"{self.label_fr} : {self.display_value(value)}"
+            return self.phrase_fr.format(value=shown)
+        return f"{self.label_fr} {self.display_value(value)}"
 
 
 def _fmt(x: float | None) -> str:
@@ -157,7 +162,7 @@ FIELDS: tuple[Field, ...] = (
           codes=("FR", "EU", "NON_EU"),
           code_labels_fr={"FR": "Française", "EU": "Union européenne", "NON_EU": "Hors Union européenne"}),
     Field("age", "sensitive", "integer", "Âge", "situation", minimum=16, maximum=70,
-          phrase_fr="Âge : {value} ans"),
+          phrase_fr="{value} ans"),
     Field("disability_recognition", "sensitive", "boolean", "Reconnaissance de handicap (RQTH / BOETH)",
           "situation", phrase_true_fr="Reconnaissance de handicap (RQTH / BOETH)",
           phrase_false_fr="Pas de reconnaissance de handicap"),
@@ -165,17 +170,17 @@ FIELDS: tuple[Field, ...] = (
           codes=("NONE", "CAP_BEP", "BAC", "BAC2", "BAC3_PLUS"),
           code_labels_fr={"NONE": "Sans diplôme", "CAP_BEP": "CAP / BEP", "BAC": "Baccalauréat",
                           "BAC2": "Bac + 2", "BAC3_PLUS": "Bac + 3 ou plus"},
-          phrase_fr="Diplôme : {value}"),
+          phrase_fr="Diplôme {value}"),
     Field("qualification", "feature", "category", "Qualification", "parcours",
           codes=("UNSKILLED_WORKER", "SKILLED_WORKER", "UNSKILLED_EMPLOYEE", "SKILLED_EMPLOYEE",
                  "TECHNICIAN", "SUPERVISOR", "EXECUTIVE"),
           code_labels_fr={"UNSKILLED_WORKER": "Ouvrier non qualifié", "SKILLED_WORKER": "Ouvrier qualifié",
                           "UNSKILLED_EMPLOYEE": "Employé non qualifié", "SKILLED_EMPLOYEE": "Employé qualifié",
                           "TECHNICIAN": "Technicien", "SUPERVISOR": "Agent de maîtrise", "EXECUTIVE": "Cadre"},
-          phrase_fr="Qualification : {value}"),
+          phrase_fr="Qualification {value}"),
     Field("target_occupation_domain", "feature", "category", "Domaine du métier recherché (ROME)",
           "parcours", codes=tuple(ROME_DOMAINS), code_labels_fr=ROME_DOMAINS,
-          phrase_fr="Métier recherché : {value}"),
+          phrase_fr="Métier recherché en {value}"),
     Field("experience_years", "feature", "number", "Expérience dans le métier recherché (années)",
           "parcours", minimum=0, maximum=50, phrase_fr="{value} an(s) d'expérience dans le métier recherché"),
     Field("registration_months", "feature", "integer", "Ancienneté d'inscription (mois)", "situation",
@@ -193,7 +198,7 @@ FIELDS: tuple[Field, ...] = (
           codes=("NONE", "CDI", "CDD", "INTERIM", "SELF_EMPLOYED"),
           code_labels_fr={"NONE": "Aucun", "CDI": "CDI", "CDD": "CDD", "INTERIM": "Intérim",
                           "SELF_EMPLOYED": "Indépendant"},
-          phrase_fr="Dernier contrat : {value}"),
+          phrase_fr="Dernier contrat {value}"),
     Field("unemployment_benefit", "feature", "boolean", "Indemnisé (ARE)", "situation",
           phrase_true_fr="Indemnisé au titre de l'ARE", phrase_false_fr="Non indemnisé (ARE)"),
     Field("benefit_days_left", "feature", "integer", "Jours d'indemnisation restants", "situation",
@@ -205,18 +210,18 @@ FIELDS: tuple[Field, ...] = (
           phrase_false_fr="Pas de formation dans les 12 derniers mois"),
     Field("project_clarity", "feature", "integer", "Clarté du projet professionnel (1 à 4)",
           "auto_evaluation", minimum=1, maximum=4, nullable=True, code_labels_fr=_LEVEL_1_4,
-          phrase_fr="Clarté du projet professionnel : {value} sur 4"),
+          phrase_fr="Clarté du projet professionnel évaluée à {value} sur 4"),
     Field("job_search_autonomy", "feature", "integer", "Autonomie dans la recherche d'emploi (1 à 4)",
           "auto_evaluation", minimum=1, maximum=4, nullable=True, code_labels_fr=_LEVEL_1_4,
-          phrase_fr="Autonomie dans la recherche : {value} sur 4"),
+          phrase_fr="Autonomie dans la recherche évaluée à {value} sur 4"),
     Field("digital_autonomy", "feature", "integer", "Autonomie numérique (1 à 4)", "auto_evaluation",
           minimum=1, maximum=4, nullable=True, code_labels_fr=_LEVEL_1_4,
-          phrase_fr="Autonomie numérique : {value} sur 4"),
+          phrase_fr="Autonomie numérique évaluée à {value} sur 4"),
     Field("french_proficiency", "feature", "category", "Maîtrise du français", "freins",
           codes=("NATIVE", "FLUENT", "INTERMEDIATE", "BASIC"),
           code_labels_fr={"NATIVE": "Langue maternelle", "FLUENT": "Courante",
                           "INTERMEDIATE": "Intermédiaire", "BASIC": "Élémentaire"},
-          phrase_fr="Maîtrise du français : {value}"),
+          phrase_fr="Maîtrise du français {value}"),
     Field("driving_licence", "feature", "boolean", "Permis de conduire", "freins",
           phrase_true_fr="Titulaire du permis de conduire", phrase_false_fr="Sans permis de conduire"),
     Field("vehicle_access", "feature", "boolean", "Accès à un véhicule", "freins",
@@ -224,20 +229,20 @@ FIELDS: tuple[Field, ...] = (
     Field("public_transport", "feature", "category", "Desserte en transports en commun", "freins",
           codes=("GOOD", "LIMITED", "NONE"),
           code_labels_fr={"GOOD": "Bonne", "LIMITED": "Limitée", "NONE": "Aucune"},
-          phrase_fr="Transports en commun : {value}"),
+          phrase_fr="Desserte en transports en commun {value}"),
     Field("housing", "feature", "category", "Logement", "freins", codes=("STABLE", "PRECARIOUS", "NONE"),
           code_labels_fr={"STABLE": "Stable", "PRECARIOUS": "Précaire", "NONE": "Sans logement"},
-          phrase_fr="Logement : {value}"),
+          phrase_fr="Logement {value}"),
     Field("childcare_constraint", "feature", "category", "Contrainte de garde d'enfants", "freins",
           codes=("NONE", "PARTIAL", "STRONG"),
           code_labels_fr={"NONE": "Aucune", "PARTIAL": "Partielle", "STRONG": "Forte"},
-          phrase_fr="Contrainte de garde d'enfants : {value}"),
+          phrase_fr="Contrainte de garde d'enfants {value}"),
     Field("single_parent", "feature", "boolean", "Parent isolé", "freins",
           phrase_true_fr="Parent isolé", phrase_false_fr="Pas parent isolé"),
     Field("health_limitation", "feature", "category", "Limitation liée à la santé", "freins",
           codes=("NONE", "MODERATE", "SEVERE"),
           code_labels_fr={"NONE": "Aucune", "MODERATE": "Modérée", "SEVERE": "Importante"},
-          phrase_fr="Limitation liée à la santé : {value}"),
+          phrase_fr="Limitation liée à la santé {value}"),
     Field("financial_difficulty", "feature", "boolean", "Difficultés financières", "freins",
           phrase_true_fr="Difficultés financières", phrase_false_fr="Pas de difficulté financière"),
     Field("business_creation_interest", "feature", "boolean", "Projet de création d'entreprise",
@@ -248,9 +253,9 @@ FIELDS: tuple[Field, ...] = (
     Field("rural_area", "feature", "boolean", "Zone rurale", "situation",
           phrase_true_fr="Réside en zone rurale", phrase_false_fr="Ne réside pas en zone rurale"),
     Field("local_unemployment_rate", "feature", "number", "Taux de chômage local", "situation",
-          minimum=0.02, maximum=0.25, phrase_fr="Taux de chômage local : {value}"),
+          minimum=0.02, maximum=0.25, phrase_fr="Taux de chômage local de {value}"),
     Field("occupation_tension", "feature", "number", "Tension du métier recherché (0 à 1)", "parcours",
-          minimum=0, maximum=1, phrase_fr="Tension du métier recherché : {value}"),
+          minimum=0, maximum=1, phrase_fr="Tension du métier recherché de {value}"),
     Field("primary_need", "label", "category", "Besoin principal", "parcours", codes=NEED_CODES,
           code_labels_fr=NEEDS),
     Field("employed_6m", "label", "boolean", "Accès à l'emploi dans les 6 mois", "parcours"),

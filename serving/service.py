@@ -1,0 +1,132 @@
+"""The BentoML service: IO models and wiring only (the logic is in :mod:`serving.logic`).
+
+Routes: ``POST /suggest``, ``POST /suggest_batch``, ``POST /decisions``,
+``POST /my_decisions``, ``GET /suggestions/{id}``, ``GET /report/{id}``, the advisor page
+under ``/ui/``, and BentoML's ``/livez``, ``/readyz``, ``/metrics``, ``/docs.json``.
+The model served is ``$JALON_BENTO_MODEL`` (set by ``jalon serve`` after importing the
+registry's champion), resolved when this module is imported.
+"""
+
+from __future__ import annotations
+
+import os
+from http import HTTPStatus
+from typing import Any
+
+import bentoml
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from bentoml.exceptions import BentoMLException
+
+from features.api_models import Profile
+from jalon.config import BENTO_MODEL_NAME
+from models.loading import load_segmentation
+from serving import logic, privacy
+from serving.auth import AuthMiddleware, Principal
+from serving.schemas import BatchOut, DecisionIn, DecisionOut, ProfileBatch, SuggestionOut
+from serving.store import DecisionConflict, DecisionStore, SuggestionNotFound
+from serving.ui import report_html, ui_app
+
+privacy.install()
+MODEL_TAG = os.environ.get("JALON_BENTO_MODEL", f"{BENTO_MODEL_NAME}:latest")
+read_app = FastAPI(title="Jalon reads")
+report_app = FastAPI(title="Jalon person report")
+
+
+def _error(status: HTTPStatus, message: str) -> BentoMLException:
+    return BentoMLException(message, error_code=status)
+
+
+def _principal(ctx: bentoml.Context | Request) -> Principal:
+    request = ctx.request if isinstance(ctx, bentoml.Context) else ctx
+    principal = request.scope.get("state", {}).get("principal")
+    if principal is None:  # the middleware guarantees it; never serve without it
+        raise _error(HTTPStatus.UNAUTHORIZED, "authentication required")
+    return principal
+
+
+@bentoml.service(
+    name="jalon",
+    traffic={"timeout": 60, "max_concurrency": 64},
+    workers=int(os.environ.get("JALON_WORKERS", "1")),
+    metrics={"enabled": True},
+)
+@bentoml.asgi_app(read_app, path="/suggestions")
+@bentoml.asgi_app(report_app, path="/report")
+@bentoml.asgi_app(ui_app, path="/ui")
+class Jalon:
+    bento_model = bentoml.models.BentoModel(MODEL_TAG)
+
+    def __init__(self) -> None:
+        model = load_segmentation(self.bento_model.path_of("mlflow_model"))
+        model.set_threads(1)
+        version = self.bento_model.info.labels.get("registry_version", str(self.bento_model.tag.version))
+        self.advisory = logic.Advisory(model, version, DecisionStore())
+
+    @bentoml.api(route="/suggest")
+    def suggest(self, profile: Profile, ctx: bentoml.Context) -> SuggestionOut:  # type: ignore[valid-type]
+        """Suggest a primary need and an employability tier for one profile, explained."""
+        return SuggestionOut.model_validate(self.advisory.suggest([profile.model_dump()], _principal(ctx))[0])
+
+    @bentoml.api(route="/suggest_batch")
+    def suggest_batch(self, profiles: ProfileBatch, ctx: bentoml.Context) -> BatchOut:
+        """Suggestions for up to 1,000 profiles."""
+        return BatchOut.model_validate(
+            {"suggestions": self.advisory.suggest([p.model_dump() for p in profiles], _principal(ctx))})
+
+    @bentoml.api(route="/decisions")
+    def decisions(self, decision: DecisionIn, ctx: bentoml.Context) -> DecisionOut:
+        """Record the advisor's decision: confirm, or override the need and/or tier with a reason."""
+        try:
+            record = self.advisory.decide(decision.model_dump(), _principal(ctx))
+        except SuggestionNotFound:
+            raise _error(HTTPStatus.NOT_FOUND, f"suggestion_id {decision.suggestion_id!r}: no such suggestion")
+        except DecisionConflict:
+            raise _error(HTTPStatus.CONFLICT, f"suggestion_id {decision.suggestion_id!r} already has a decision; "
+                                              "send revision=true to revise it (history is kept)")
+        except logic.Forbidden as exc:
+            raise _error(HTTPStatus.FORBIDDEN, str(exc))
+        except ValueError as exc:
+            raise _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
+        return DecisionOut.model_validate(logic.decision_to_dict(record))
+
+    @bentoml.api(route="/my_decisions")
+    def my_decisions(self, ctx: bentoml.Context, limit: int = 20) -> list[DecisionOut]:
+        """The signed-in advisor's most recent decisions."""
+        return [DecisionOut.model_validate(logic.decision_to_dict(r))
+                for r in self.advisory.my_decisions(_principal(ctx), min(limit, 200))]
+
+    @bentoml.api(route="/whoami")
+    def whoami(self, ctx: bentoml.Context) -> dict[str, Any]:
+        """Who the token belongs to (the advisor page signs in with it)."""
+        principal = _principal(ctx)
+        return {"subject": principal.subject, "role": principal.role.value,
+                "model_version": self.advisory.model_version}
+
+    def _read(self, suggestion_id: str, request: Request):
+        try:
+            return self.advisory.read(suggestion_id, _principal(request))
+        except SuggestionNotFound:
+            return JSONResponse({"error": f"suggestion_id {suggestion_id!r}: no such suggestion"}, status_code=404)
+        except logic.Forbidden as exc:
+            return JSONResponse({"error": str(exc)}, status_code=403)
+
+    @read_app.get("/{suggestion_id}")
+    def get_suggestion(self, suggestion_id: str, request: Request):
+        """A suggestion with its decisions, oldest first (advisors: their own; auditors: all)."""
+        found = self._read(suggestion_id, request)
+        if isinstance(found, JSONResponse):
+            return found
+        return {"suggestion": logic.suggestion_to_dict(found),
+                "decisions": [logic.decision_to_dict(d) for d in found.decisions]}
+
+    @report_app.get("/{suggestion_id}", response_class=HTMLResponse)
+    def report(self, suggestion_id: str, request: Request):
+        """The person's explanation report, printable, in French."""
+        found = self._read(suggestion_id, request)
+        if isinstance(found, JSONResponse):
+            return found
+        return HTMLResponse(report_html(found))
+
+
+Jalon.add_asgi_middleware(AuthMiddleware)
