@@ -1,0 +1,96 @@
+"""Shared fixtures: a small synthetic population, a trained model, an isolated JALON_HOME.
+
+Everything is real: MLflow on a SQLite file, a real SQLAlchemy database, LightGBM
+models trained on synthetic data. Fixtures are session-scoped where training is
+involved so that the suite stays within its time budget.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.schema import profile_fields
+from features.synth import generate_population
+from features.spec import default_spec
+
+SMALL_ROWS = 20_000
+
+
+@pytest.fixture(scope="session")
+def population() -> pd.DataFrame:
+    """20,000 synthetic people (seed 7)."""
+    return generate_population(SMALL_ROWS, seed=7)
+
+
+@pytest.fixture(scope="session")
+def population_file(population: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from features.io import write_table
+
+    return write_table(population, tmp_path_factory.mktemp("data") / "population.parquet")
+
+
+@pytest.fixture(scope="session")
+def fitted(population: pd.DataFrame):
+    """A segmentation model fitted on the small population (one search candidate)."""
+    from training.train import fit_segmentation
+
+    spec = default_spec()
+    frame = spec.validate_data(population)
+    return fit_segmentation(frame, spec, seed=0, n_trials=1)
+
+
+@pytest.fixture(scope="session")
+def model(fitted):
+    return fitted.model
+
+
+def to_record(row: pd.Series) -> dict:
+    """A population row as an API profile (ids, features, protected and sensitive columns)."""
+    names = [f.name for f in profile_fields()]
+    record = {}
+    for name in names:
+        value = row[name]
+        if pd.isna(value):
+            record[name] = None
+        elif hasattr(value, "item"):
+            record[name] = value.item()
+        else:
+            record[name] = value
+    return record
+
+
+@pytest.fixture(scope="session")
+def records(population: pd.DataFrame) -> list[dict]:
+    """The first 200 people as API profiles."""
+    return [to_record(row) for _, row in population.head(200).iterrows()]
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory: pytest.TempPathFactory, population_file: Path) -> Path:
+    """A JALON_HOME with MLflow (SQLite) holding a trained, registered and promoted champion."""
+    from training.run import run_training
+
+    home = tmp_path_factory.mktemp("jalon-home")
+    previous = os.environ.get("JALON_HOME")
+    os.environ["JALON_HOME"] = str(home)
+    try:
+        run_training(population_file, seed=0, n_trials=1, promote=True)
+    finally:
+        if previous is None:
+            os.environ.pop("JALON_HOME", None)
+        else:
+            os.environ["JALON_HOME"] = previous
+    return home
+
+
+@pytest.fixture()
+def jalon_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An empty, isolated JALON_HOME for one test."""
+    monkeypatch.setenv("JALON_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("JALON_DB_URL", raising=False)
+    return tmp_path / "home"
