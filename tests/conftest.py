@@ -72,13 +72,19 @@ def records(population: pd.DataFrame) -> list[dict]:
 @pytest.fixture(scope="session")
 def trained_home(tmp_path_factory: pytest.TempPathFactory, population_file: Path) -> Path:
     """A JALON_HOME with MLflow (SQLite) holding a trained, registered and promoted champion."""
+    from jalon.config import get_settings
+    from training import registry
     from training.run import run_training
 
     home = tmp_path_factory.mktemp("jalon-home")
     previous = os.environ.get("JALON_HOME")
     os.environ["JALON_HOME"] = str(home)
     try:
-        run_training(population_file, seed=0, n_trials=1, promote=True)
+        result = run_training(population_file, seed=0, n_trials=1)
+        client = registry.configure(get_settings())
+        # A 20k-row model may miss the fairness bounds that a 200k-row one meets; the
+        # gate itself is tested elsewhere, here we only need a champion to serve.
+        registry.promote(client, result.version, force=True, reason="test fixture")
     finally:
         if previous is None:
             os.environ.pop("JALON_HOME", None)
