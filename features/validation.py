@@ -148,7 +148,7 @@ def _is_missing(series: pd.Series) -> np.ndarray:
 
 def _row_messages(series: pd.Series, mask: np.ndarray, rule: ColumnRule, reason: str) -> list[str]:
     positions = np.flatnonzero(mask)
-    values = series.to_numpy()[positions]
+    values = series.to_numpy()[positions].tolist()  # plain Python values in messages
     return [f"row {pos + 1}: {rule.name}={value!r} {reason}" for pos, value in zip(positions, values)]
 
 
