@@ -8,6 +8,7 @@ probabilities are calibrated on the validation split (see :mod:`models.calibrati
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,8 +79,12 @@ def _candidates(n_trials: int, seed: int) -> list[dict[str, Any]]:
 
 def _fit_lgbm(objective: str, X_tr, y_tr, X_val, y_val, params, seed, categorical) -> lgb.LGBMClassifier:
     model = make_lgbm(objective, params, seed)
-    model.fit(X_tr, y_tr, eval_X=(X_val,), eval_y=(y_val,), categorical_feature=categorical,
-              callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)])
+    with warnings.catch_warnings():
+        # LightGBM 4.7 deprecates eval_set for eval_X/eval_y, but only eval_set applies the
+        # classifier's label encoding to string labels of the validation split.
+        warnings.simplefilter("ignore", category=lgb.basic.LGBMDeprecationWarning)
+        model.fit(X_tr, y_tr, eval_set=[(X_val, y_val)], categorical_feature=categorical,
+                  callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)])
     return model
 
 
