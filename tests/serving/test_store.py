@@ -663,9 +663,14 @@ def test_empty_store_queries(store: DecisionStore) -> None:
 PG_URL = os.environ.get("JALON_TEST_PG_URL")  # e.g. postgresql+psycopg://jalon@127.0.0.1:5432/jalon
 
 
-@pytest.mark.skipif(not PG_URL, reason="set JALON_TEST_PG_URL to run the store against PostgreSQL")
+@pytest.mark.postgres
 def test_postgresql_end_to_end() -> None:
-    """Same migration and store on a real PostgreSQL server, in a throw-away schema."""
+    """Same migration and store on a real PostgreSQL server, in a throw-away schema.
+
+    Opt-in (deselected by default, no server here): ``JALON_TEST_PG_URL=postgresql+psycopg://…
+    pytest -m postgres`` with a PostgreSQL driver installed.
+    """
+    assert PG_URL, "set JALON_TEST_PG_URL to a PostgreSQL URL to run this test"
     import uuid
 
     schema = f"jalon_test_{uuid.uuid4().hex[:12]}"
