@@ -49,32 +49,56 @@ class TierBands:
 
 @dataclass(frozen=True)
 class ReviewPolicy:
-    """When a suggestion is flagged for careful review by the advisor."""
+    """When a suggestion is flagged for careful review by the advisor.
+
+    ``LOW_CONFIDENCE``: the suggested need's probability is below ``min_top_probability``;
+    ``CLOSE_CALL``: the two most likely needs are within ``min_margin``;
+    ``TIER_BORDERLINE``: the employability probability is within ``tier_borderline`` of a band.
+    """
 
     min_top_probability: float = 0.50
     min_margin: float = 0.10
     tier_borderline: float = 0.03
 
+    def flags(self, need_proba: np.ndarray | None, p_employed: np.ndarray | None,
+              bands: TierBands) -> dict[str, np.ndarray]:
+        """Each review reason as a boolean vector over the rows (vectorised for batches)."""
+        out: dict[str, np.ndarray] = {}
+        if need_proba is not None:
+            top2 = np.sort(need_proba, axis=1)[:, -2:]
+            out["LOW_CONFIDENCE"] = top2[:, 1] < self.min_top_probability
+            out["CLOSE_CALL"] = top2[:, 1] - top2[:, 0] < self.min_margin
+        if p_employed is not None:
+            out["TIER_BORDERLINE"] = (np.abs(p_employed - bands.a) < self.tier_borderline) | (
+                np.abs(p_employed - bands.b) < self.tier_borderline)
+        return out
+
     def reasons(self, need_proba: np.ndarray | None, p_employed: float | None,
                 bands: TierBands) -> list[dict[str, str]]:
+        """The review reasons of one row, with a French message for the advisor."""
+        flags = self.flags(None if need_proba is None else need_proba[None, :],
+                           None if p_employed is None else np.array([p_employed]), bands)
         reasons = []
         if need_proba is not None:
             top2 = np.sort(need_proba)[-2:]
-            if top2[1] < self.min_top_probability:
-                reasons.append({"code": "LOW_CONFIDENCE", "message_fr": (
-                    f"Le modèle est peu sûr : le besoin suggéré n'a que {top2[1]:.0%} de probabilité."
-                ).replace(".", ",", 0)})
-            if top2[1] - top2[0] < self.min_margin:
-                reasons.append({"code": "CLOSE_CALL", "message_fr": (
-                    f"Deux besoins sont proches ({top2[1]:.0%} et {top2[0]:.0%}) : "
-                    "examinez les deux avec la personne.")})
-        if p_employed is not None:
-            for name, edge in (("A", bands.a), ("B", bands.b)):
-                if abs(p_employed - edge) < self.tier_borderline:
-                    reasons.append({"code": "TIER_BORDERLINE", "message_fr": (
-                        f"La probabilité d'accès à l'emploi ({p_employed:.0%}) est à la limite "
-                        f"du palier {name} ({edge:.0%}).")})
+            if flags["LOW_CONFIDENCE"][0]:
+                reasons.append({"code": "LOW_CONFIDENCE", "message_fr":
+                                f"Le modèle est peu sûr : le besoin suggéré n'a que {_pct(top2[1])} de probabilité."})
+            if flags["CLOSE_CALL"][0]:
+                reasons.append({"code": "CLOSE_CALL", "message_fr":
+                                f"Deux besoins sont proches ({_pct(top2[1])} et {_pct(top2[0])}) : "
+                                "examinez les deux avec la personne."})
+        if p_employed is not None and flags["TIER_BORDERLINE"][0]:
+            edge, name = min(((bands.a, "A"), (bands.b, "B")), key=lambda e: abs(p_employed - e[0]))
+            reasons.append({"code": "TIER_BORDERLINE", "message_fr":
+                            f"La probabilité d'accès à l'emploi ({_pct(p_employed)}) est à la limite "
+                            f"du palier {name} ({_pct(edge)})."})
         return reasons
+
+
+def _pct(p: float) -> str:
+    """A probability as French advisors write it: « 42 % »."""
+    return f"{p * 100:.0f} %"
 
 
 def softmax(raw: np.ndarray) -> np.ndarray:
@@ -199,16 +223,8 @@ class SegmentationModel:
         return pd.DataFrame(out, index=index)
 
     def _needs_review_vector(self, scores: Scores) -> np.ndarray:
-        n = len(scores.X)
-        flag = np.zeros(n, dtype=bool)
-        if scores.need_proba is not None:
-            top2 = np.sort(scores.need_proba, axis=1)[:, -2:]
-            flag |= (top2[:, 1] < self.review.min_top_probability)
-            flag |= (top2[:, 1] - top2[:, 0] < self.review.min_margin)
-        if scores.p_employed is not None:
-            for edge in (self.tier_bands.a, self.tier_bands.b):
-                flag |= np.abs(scores.p_employed - edge) < self.review.tier_borderline
-        return flag
+        flags = self.review.flags(scores.need_proba, scores.p_employed, self.tier_bands)
+        return np.logical_or.reduce([*flags.values(), np.zeros(len(scores.X), dtype=bool)])
 
     # -- explanations -------------------------------------------------------------------
     def explain_need(self, X: np.ndarray, classes: np.ndarray) -> Contributions:

@@ -63,3 +63,13 @@ def test_tier_follows_the_bands(model, population) -> None:
     assert (frame["tier"].to_numpy() == expected).all()
     assert set(frame["tier"]) == {"A", "B", "C"}
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_review_flags_agree_between_frame_and_suggestions(model, population) -> None:
+    sample = population.head(300)
+    frame = model.predict_frame(sample)
+    suggestions = model.suggest_encoded(model.encode_frame(sample), explain=False)
+    assert frame["needs_review"].tolist() == [s["needs_review"] for s in suggestions]
+    assert 0 < frame["needs_review"].mean() < 1
+    codes = {r["code"] for s in suggestions for r in s["review_reasons"]}
+    assert codes <= {"LOW_CONFIDENCE", "CLOSE_CALL", "TIER_BORDERLINE"} and codes
