@@ -1,17 +1,391 @@
-"""The advisor page (/ui/) and the person's explanation report (placeholder, replaced next)."""
+"""The advisor page (``/ui/``) and the person's explanation report (French, printable).
+
+The page is a server-rendered shell (Jinja2) with a small vanilla script: the profile
+form is generated from :data:`features.schema.FIELDS` (a new field appears without
+editing HTML), and the script calls the JSON API with the advisor's bearer token (kept
+in ``sessionStorage``). The shell and its static files are open routes (see
+:mod:`serving.auth`); every piece of data comes from the authenticated API.
+
+:func:`report_html` renders the report handed to the job seeker: what was suggested,
+what the advisor decided, which information weighed most (never a protected
+attribute), and their rights. Everything is escaped by Jinja2's autoescape.
+
+Nothing here loads anything from outside the service: no CDN, no web font.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
-ui_app = FastAPI(title="Jalon advisor page")
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from starlette.staticfiles import StaticFiles
+
+from features.api_models import ID_PATTERN
+from features.schema import GROUPS, NEEDS, PROTECTED_COLUMNS, TIERS, Field, profile_fields
+from models.card import KNOWN_LIMITS, OVERSIGHT
+from serving.store import DecisionRecord, SuggestionRecord
+
+__all__ = ["EXAMPLE_PROFILE", "form_groups", "page_html", "report_html", "ui_app"]
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+
+#: Fields never shown to the person as a reason, whatever the explanation says.
+NEVER_SHOWN_FIELDS: frozenset[str] = frozenset({"sex", "nationality_group", *PROTECTED_COLUMNS})
+#: How many factors of each explanation the person's report lists.
+REPORT_FACTORS = 5
+
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES_DIR)),
+    autoescape=True,  # every template, whatever its extension
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+#: The report's stylesheet, inlined so that the report is one self-contained file. Its
+#: hash is the only style the report's Content-Security-Policy allows; the advisor page
+#: allows it too, because the report window it opens (a blob URL) inherits the page's policy.
+REPORT_CSS = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")
+REPORT_STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(REPORT_CSS.encode("utf-8")).digest()).decode() + "'"
+
+_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+              "octobre", "novembre", "décembre")
+
+
+# --------------------------------------------------------------------------- formatting helpers
+
+
+def _paris(moment: dt.datetime) -> dt.datetime:
+    """A UTC datetime in French local time (UTC if the time-zone database is missing)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        from zoneinfo import ZoneInfo
+
+        return moment.astimezone(ZoneInfo("Europe/Paris"))
+    except Exception:  # no tzdata: stay in UTC rather than fail the report
+        return moment.astimezone(dt.UTC)
+
+
+def date_fr(value: dt.date | dt.datetime | str | None) -> str:
+    """``27 mars 2027`` (a date, a datetime or ISO text); empty for None."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = _paris(value).date()
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {_MONTHS_FR[value.month - 1]} {value.year}"
+
+
+def percent_fr(p: float | None) -> str:
+    """``74 %`` (with a non-breaking space)."""
+    if p is None:
+        return "non disponible"
+    return f"{round(float(p) * 100)}\u00a0%"
+
+
+def _number_fr(x: float | None) -> str:
+    if x is None:
+        return ""
+    text = str(int(x)) if float(x).is_integer() else f"{x:g}"
+    return text.replace(".", ",")
+
+
+_env.filters["date_fr"] = date_fr
+_env.filters["percent_fr"] = percent_fr
+
+
+# --------------------------------------------------------------------------- the profile form
+
+
+def _widget(f: Field) -> dict[str, Any]:
+    """How one schema field is rendered in the form (generic: driven by kind and codes)."""
+    required = not f.optional_in_api
+    empty_label = "— choisir —" if required else "Non renseigné"
+    hints: list[str] = []
+    if f.role == "sensitive":
+        hints.append("Facultatif : donnée sensible, utilisée par le modèle et auditée.")
+    elif f.role == "protected":
+        hints.append("Facultatif : jamais utilisé par le modèle.")
+    elif not required:
+        hints.append("Facultatif : laisser « Non renseigné » si la personne n'a pas répondu.")
+    w: dict[str, Any] = {"name": f.name, "id": f"f-{f.name}", "label": f.label_fr, "kind": f.kind,
+                         "required": required, "empty_label": empty_label, "options": [], "hints": hints}
+    if f.kind == "category":
+        w["widget"] = "select"
+        w["options"] = [(code, f.code_labels_fr.get(code, code)) for code in (f.codes or ())]
+    elif f.kind == "boolean":
+        w["widget"] = "select"
+        w["options"] = [("true", "Oui"), ("false", "Non")]
+    elif f.kind in ("integer", "number") and f.code_labels_fr:
+        # A small scale with labelled levels (self-assessments 1 to 4).
+        w["widget"] = "select"
+        w["options"] = list(f.code_labels_fr.items())
+    elif f.kind in ("integer", "number"):
+        w["widget"] = "number"
+        w["min"] = f.minimum
+        w["max"] = f.maximum
+        w["step"] = "1" if f.kind == "integer" else "any"
+        if f.minimum is not None and f.maximum is not None:
+            rng = f"Entre {_number_fr(f.minimum)} et {_number_fr(f.maximum)}"
+            if f.kind == "integer":
+                rng += ", nombre entier"
+            elif f.maximum < 1:  # a rate given as a proportion, e.g. local unemployment
+                rng += " (proportion : 0,08 = 8\u00a0%)"
+            hints.insert(0, rng + ".")
+    else:
+        w["widget"] = "text"
+        w["pattern"] = ID_PATTERN
+        hints.insert(0, "Identifiant pseudonyme : lettres, chiffres, - et _ (jamais de nom).")
+    w["describedby"] = " ".join(([f"{w['id']}-hint"] if hints else []) + [f"{w['id']}-error"])
+    return w
+
+
+def form_groups(fields: Iterable[Field] | None = None) -> list[dict[str, Any]]:
+    """The form's fieldsets: :data:`GROUPS` in order, each with its fields' widgets.
+
+    A field whose group is not in :data:`GROUPS` lands in a last « Autres informations »
+    fieldset, so that a new field is never silently left out of the form.
+    """
+    fields = tuple(profile_fields() if fields is None else fields)
+    titles = dict(GROUPS)
+    order = list(titles)
+    for f in fields:
+        if f.group not in titles:
+            titles[f.group] = "Autres informations"
+            order.append(f.group)
+    groups = []
+    for key in order:
+        members = [_widget(f) for f in fields if f.group == key]
+        if members:
+            groups.append({"key": key, "title": titles[key], "fields": members})
+    return groups
+
+
+_EXAMPLE_BASE: dict[str, Any] = {
+    "person_id": "DE-EXEMPLE-0042",
+    "agency_id": "AG075",
+    "sex": None,
+    "nationality_group": None,
+    "age": 34,
+    "disability_recognition": False,
+    "education_level": "CAP_BEP",
+    "qualification": "SKILLED_WORKER",
+    "target_occupation_domain": "F",
+    "experience_years": 6.5,
+    "registration_months": 9,
+    "past_registrations_5y": 1,
+    "category": "A",
+    "months_worked_24m": 10,
+    "last_contract": "INTERIM",
+    "unemployment_benefit": True,
+    "benefit_days_left": 240,
+    "rsa_recipient": False,
+    "recent_training_12m": False,
+    "project_clarity": 3,
+    "job_search_autonomy": 2,
+    "digital_autonomy": 2,
+    "french_proficiency": "FLUENT",
+    "driving_licence": True,
+    "vehicle_access": False,
+    "public_transport": "LIMITED",
+    "housing": "STABLE",
+    "childcare_constraint": "PARTIAL",
+    "single_parent": True,
+    "health_limitation": "NONE",
+    "financial_difficulty": True,
+    "business_creation_interest": False,
+    "qpv_resident": True,
+    "rural_area": False,
+    "local_unemployment_rate": 0.085,
+    "occupation_tension": 0.62,
+}
+
+
+def _example_profile() -> dict[str, Any]:
+    """A realistic example profile, completed for any field added to the schema since."""
+    example: dict[str, Any] = {}
+    for f in profile_fields():
+        if f.name in _EXAMPLE_BASE:
+            example[f.name] = _EXAMPLE_BASE[f.name]
+        elif f.optional_in_api:
+            example[f.name] = None
+        elif f.kind == "category":
+            example[f.name] = (f.codes or ("",))[0]
+        elif f.kind == "boolean":
+            example[f.name] = False
+        elif f.kind in ("integer", "number"):
+            example[f.name] = int(f.minimum or 0) if f.kind == "integer" else float(f.minimum or 0)
+        else:
+            example[f.name] = "EXEMPLE"
+    return example
+
+
+#: What « Charger un exemple » puts in the form (valid against the API's Profile model).
+EXAMPLE_PROFILE: dict[str, Any] = _example_profile()
+
+
+def page_html() -> str:
+    """The advisor page's HTML shell (no personal data in it)."""
+    return _env.get_template("advisor.html").render(
+        groups=form_groups(),
+        needs=list(NEEDS.items()),
+        tiers=list(TIERS.items()),
+        known_limits=[item["fr"] for item in KNOWN_LIMITS],
+        oversight=[item["fr"] for item in OVERSIGHT],
+        example=EXAMPLE_PROFILE,
+    )
+
+
+# --------------------------------------------------------------------------- the ASGI app
+
+#: The page only talks to its own origin; the report window gets its own, stricter policy.
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; script-src 'self'; style-src 'self' {REPORT_STYLE_HASH}; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+ui_app = FastAPI(title="Jalon advisor page", docs_url=None, redoc_url=None, openapi_url=None)
+ui_app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+
+@ui_app.middleware("http")
+async def _security_headers(request: Request, call_next):
+    response = await call_next(request)
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-cache")
+    return response
 
 
 @ui_app.get("/", response_class=HTMLResponse)
-def page() -> str:
-    return "<!doctype html><html lang='fr'><title>Jalon</title><h1>Jalon</h1></html>"
+def page() -> HTMLResponse:
+    """The advisor page."""
+    return HTMLResponse(page_html())
 
 
-def report_html(suggestion) -> str:
-    return f"<!doctype html><html lang='fr'><title>Jalon</title><p>{suggestion.suggestion_id}</p></html>"
+# --------------------------------------------------------------------------- the person's report
+
+
+def confidence_words(p: float | None) -> str:
+    """The model's confidence in its suggested need, in plain words."""
+    if p is None:
+        return "non disponible"
+    if p >= 0.7:
+        return "élevée"
+    if p >= 0.5:
+        return "moyenne"
+    return "faible"
+
+
+def chances_words(p: float | None) -> str:
+    """``environ 4 personnes sur 10`` for a probability."""
+    if p is None:
+        return ""
+    tenths = max(0, min(10, round(float(p) * 10)))
+    if tenths == 0:
+        return "moins d'une personne sur 10"
+    if tenths == 10:
+        return "presque toutes les personnes"
+    return f"environ {tenths} personne{'s' if tenths > 1 else ''} sur 10"
+
+
+def _is_protected(factor: Mapping[str, Any]) -> bool:
+    return bool(factor.get("protected")) or str(factor.get("field", "")) in NEVER_SHOWN_FIELDS
+
+
+def person_factors(explanation: Mapping[str, Any] | None, limit: int = REPORT_FACTORS) -> list[dict[str, str]]:
+    """The explanation's top factors as the person reads them, protected attributes removed."""
+    if not isinstance(explanation, Mapping):
+        return []
+    shown = []
+    for factor in explanation.get("factors") or []:
+        if not isinstance(factor, Mapping) or _is_protected(factor):
+            continue
+        sentence = str(factor.get("sentence_fr") or "").strip()
+        if not sentence:
+            continue
+        towards = factor.get("direction") == "towards"
+        shown.append({"sentence": sentence, "direction": "towards" if towards else "against",
+                      "sign": "+" if towards else "−"})
+        if len(shown) >= limit:
+            break
+    return shown
+
+
+def _decision_view(decision: DecisionRecord | None, history: list[DecisionRecord]) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    rec = decision.recommendation or {}
+    return {
+        "action": decision.action,
+        "confirmed": decision.action == "confirm",
+        "need_label": NEEDS.get(decision.final_need, decision.final_need),
+        "tier": decision.final_tier,
+        "tier_label": TIERS.get(decision.final_tier, decision.final_tier),
+        "reason": (decision.reason or "").strip(),
+        "date": date_fr(decision.created_at),
+        "revised": decision.revision_of is not None or len(history) > 1,
+        "parcours": rec.get("parcours_label_fr") or rec.get("parcours"),
+        "modality": rec.get("modality_label_fr") or rec.get("modality"),
+        "objective": rec.get("objective_fr"),
+        "offers": [str(o.get("name_fr") or o.get("id")) if isinstance(o, Mapping) else str(o)
+                   for o in rec.get("offers") or []],
+        "duration_months": rec.get("duration_months"),
+        "milestone": date_fr(decision.milestone_date or rec.get("milestone_date")),
+    }
+
+
+def report_html(suggestion: SuggestionRecord, today: dt.date | None = None) -> str:
+    """The person's explanation report: printable HTML in plain French.
+
+    Shows what was suggested (need, tier, confidence in words), the advisor's latest
+    decision (or « en attente de décision »), the information that weighed most in each
+    direction (never a protected attribute, even if the stored explanation names one),
+    the person's rights (explanation, GDPR art. 22, CRPA L311-3-1, human re-examination),
+    the date and the model version.
+    """
+    output = suggestion.output or {}
+    need = output.get("need") or {}
+    employability = output.get("employability") or {}
+    explanation = suggestion.explanation or {}
+    need_code = need.get("code")
+    tier = employability.get("tier")
+    p_need = need.get("probability")
+    p_emp = employability.get("probability")
+    view = {
+        "reference": suggestion.suggestion_id,
+        "person_id": suggestion.person_id,
+        "agency_id": suggestion.agency_id,
+        "suggested_on": date_fr(suggestion.created_at),
+        "printed_on": date_fr(today or dt.datetime.now(dt.UTC)),
+        "model_version": suggestion.model_version,
+        "need_label": (need.get("label_fr") or NEEDS.get(need_code, need_code)) if need_code else None,
+        "need_confidence_words": confidence_words(p_need),
+        "need_confidence": percent_fr(p_need) if p_need is not None else None,
+        "tier": tier,
+        "tier_label": (employability.get("tier_label_fr") or TIERS.get(tier, tier)) if tier else None,
+        "chances": chances_words(p_emp),
+        "needs_review": bool(output.get("needs_review")),
+        "need_factors": person_factors(explanation.get("need")),
+        "employability_factors": person_factors(explanation.get("employability")),
+        "decision": _decision_view(suggestion.latest_decision, suggestion.decisions),
+    }
+    return _env.get_template("report.html").render(r=view, css=Markup(REPORT_CSS),
+                                                   style_hash=Markup(REPORT_STYLE_HASH))
