@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 import bentoml
 from fastapi import FastAPI, Request
@@ -23,7 +23,9 @@ from jalon.config import BENTO_MODEL_NAME
 from models.loading import load_segmentation
 from serving import logic, privacy
 from serving.auth import AuthMiddleware, Principal
-from serving.schemas import BatchOut, DecisionIn, DecisionOut, ProfileBatch, SuggestionOut
+from serving.errors import ErrorBodyMiddleware
+from serving.schemas import (BatchOut, DecisionIn, DecisionOut, NeedCode, ProfileBatch, SuggestionOut,
+                             TierCode)
 from serving.store import DecisionConflict, DecisionStore, SuggestionNotFound
 from serving.ui import report_html, ui_app
 
@@ -75,14 +77,22 @@ class Jalon:
             {"suggestions": self.advisory.suggest([p.model_dump() for p in profiles], _principal(ctx))})
 
     @bentoml.api(route="/decisions")
-    def decisions(self, decision: DecisionIn, ctx: bentoml.Context) -> DecisionOut:
-        """Record the advisor's decision: confirm, or override the need and/or tier with a reason."""
+    def decisions(self, suggestion_id: str, advisor_id: str, action: Literal["confirm", "override"],
+                  ctx: bentoml.Context, need: NeedCode | None = None, tier: TierCode | None = None,
+                  reason: str | None = None, revision: bool = False) -> DecisionOut:
+        """Record the advisor's decision: confirm, or override the need and/or tier with a reason.
+
+        The body is flat: ``{suggestion_id, advisor_id, action, need?, tier?, reason?, revision?}``;
+        it is checked by :class:`serving.schemas.DecisionIn` (a 400 names each broken rule).
+        """
+        decision = DecisionIn(suggestion_id=suggestion_id, advisor_id=advisor_id, action=action, need=need,
+                              tier=tier, reason=reason, revision=revision)
         try:
             record = self.advisory.decide(decision.model_dump(), _principal(ctx))
         except SuggestionNotFound:
-            raise _error(HTTPStatus.NOT_FOUND, f"suggestion_id {decision.suggestion_id!r}: no such suggestion")
+            raise _error(HTTPStatus.NOT_FOUND, f"suggestion_id {suggestion_id!r}: no such suggestion")
         except DecisionConflict:
-            raise _error(HTTPStatus.CONFLICT, f"suggestion_id {decision.suggestion_id!r} already has a decision; "
+            raise _error(HTTPStatus.CONFLICT, f"suggestion_id {suggestion_id!r} already has a decision; "
                                               "send revision=true to revise it (history is kept)")
         except logic.Forbidden as exc:
             raise _error(HTTPStatus.FORBIDDEN, str(exc))
@@ -130,3 +140,4 @@ class Jalon:
 
 
 Jalon.add_asgi_middleware(AuthMiddleware)
+Jalon.add_asgi_middleware(ErrorBodyMiddleware)

@@ -562,7 +562,7 @@
     }
     var button = $("submit-decision");
     button.disabled = true;
-    api("POST", "decisions", { decision: decision }).then(function (d) {
+    api("POST", "decisions", decision).then(function (d) {
       state.decided = true;
       renderDecision(d);
       resetDecisionForm();

@@ -197,7 +197,7 @@ def test_override_without_reason_is_refused(page, jalon_server, screenshots):
     # If a request without a reason reaches the service anyway, its 400 is shown too.
     def strip_reason(route):
         body = json.loads(route.request.post_data)
-        body["decision"].pop("reason", None)
+        body.pop("reason", None)
         route.continue_(post_data=json.dumps(body))
 
     page.route("**/decisions", strip_reason)

@@ -47,16 +47,14 @@ def test_batch_matches_single_suggestions(server, records) -> None:
 def test_decisions_are_recorded_with_history(server, records) -> None:
     suggestion = call(server, "/suggest", {"profile": records[1]}).json()
     sid = suggestion["suggestion_id"]
-    confirm = call(server, "/decisions", {"decision": {"suggestion_id": sid, "advisor_id": "advisor-1",
-                                                       "action": "confirm"}})
+    confirm = call(server, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1", "action": "confirm"})
     assert confirm.status_code == 200, confirm.text
     assert confirm.json()["final_need"] == suggestion["need"]["code"]
-    again = call(server, "/decisions", {"decision": {"suggestion_id": sid, "advisor_id": "advisor-1",
-                                                     "action": "confirm"}})
+    again = call(server, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1", "action": "confirm"})
     assert again.status_code == 409 and "revision" in again.text
-    revised = call(server, "/decisions", {"decision": {
+    revised = call(server, "/decisions", {
         "suggestion_id": sid, "advisor_id": "advisor-1", "action": "override", "need": "TRAINING", "tier": "C",
-        "reason": "Projet de formation confirmé en entretien", "revision": True}})
+        "reason": "Projet de formation confirmé en entretien", "revision": True})
     assert revised.status_code == 200, revised.text
     assert revised.json()["revision_of"] == confirm.json()["decision_id"]
     assert revised.json()["recommendation"]["need"] == "TRAINING"
@@ -74,8 +72,7 @@ def test_roles(server, records) -> None:
     sid = call(server, "/suggest", {"profile": records[2]}).json()["suggestion_id"]
     assert call(server, f"/suggestions/{sid}", method="GET", token="advisor2").status_code == 403
     assert call(server, f"/suggestions/{sid}", method="GET", token="auditor").status_code == 200
-    other = call(server, "/decisions", {"decision": {"suggestion_id": sid, "advisor_id": "advisor-1",
-                                                     "action": "confirm"}}, token="advisor2")
+    other = call(server, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1", "action": "confirm"}, token="advisor2")
     assert other.status_code == 403
     for open_path in ("/livez", "/readyz", "/metrics", "/docs.json"):
         assert httpx.get(f"{server.url}{open_path}").status_code == 200, open_path
@@ -112,7 +109,7 @@ def test_bad_input_is_a_4xx_naming_the_field(server, records, case, path, spec, 
     elif "batch" in spec:
         response = call(server, path, {"profiles": [records[0]] * spec["batch"]})
     elif "decision" in spec:
-        response = call(server, path, {"decision": spec["decision"]})
+        response = call(server, path, spec["decision"])
     else:
         profile = {**records[0], **spec.get("profile_patch", {})}
         profile.pop(spec.get("profile_drop", ""), None)
@@ -144,8 +141,8 @@ def test_decision_survives_kill_9(served_home, records) -> None:
     first.tokens = tokens  # type: ignore[attr-defined]
     try:
         sid = call(first, "/suggest", {"profile": records[6]}).json()["suggestion_id"]
-        decided = call(first, "/decisions", {"decision": {"suggestion_id": sid, "advisor_id": "advisor-1",
-                                                          "action": "confirm"}})
+        decided = call(first, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1",
+                                                "action": "confirm"})
         assert decided.status_code == 200
     finally:
         first.kill()  # SIGKILL, no clean shutdown
@@ -158,3 +155,16 @@ def test_decision_survives_kill_9(served_home, records) -> None:
         assert read.json()["decisions"][0]["decision_id"] == decided.json()["decision_id"]
     finally:
         second.kill()
+
+
+def test_every_error_body_is_an_object_with_error(server) -> None:
+    responses = [
+        call(server, "/decisions", {"suggestion_id": "nope", "advisor_id": "advisor-1", "action": "confirm"}),
+        call(server, "/suggest", {"profile": {"age": 1}}),
+        call(server, "/suggest", {"profile": {}}, token=None),
+        call(server, "/suggestions/nope", method="GET", token="auditor"),
+    ]
+    for response in responses:
+        assert 400 <= response.status_code < 500
+        body = response.json()
+        assert isinstance(body, dict) and body["error"], body
