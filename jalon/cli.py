@@ -172,6 +172,14 @@ def models() -> None:
     out.print(table)
 
 
+# -- orientation: batch scoring, model 2 allocation, milestone review -------------------
+from policy.cli import allocate_command, review_command, score_command  # noqa: E402
+
+app.command("score")(score_command)
+app.command("allocate")(allocate_command)
+app.command("review")(review_command)
+
+
 # -- serving ---------------------------------------------------------------------------
 @app.command()
 def serve(

@@ -12,7 +12,7 @@ runner = CliRunner()
 
 def test_every_command_has_help() -> None:
     for args in ([], ["data"], ["data", "synth"], ["data", "validate"], ["train"], ["promote"], ["models"],
-                 ["serve"], ["token"]):
+                 ["serve"], ["token"], ["score"], ["allocate"], ["review"]):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, (args, result.output)
         assert "Usage" in result.output
