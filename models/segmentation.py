@@ -193,10 +193,15 @@ class SegmentationModel:
         return self.encoder.encode_records(records)
 
     def score(self, X: np.ndarray) -> Scores:
+        if len(X) == 0:
+            return self._empty_scores(X)
         threads = 1 if len(X) < 64 else 0
         scores = Scores(X=X)
         if self._need_booster is not None:
-            scores.need_raw = self._need_booster.predict(X, raw_score=True, num_threads=threads)
+            n_classes = len(self.need_classes)
+            # LightGBM returns a flat array for an empty input: keep the (0, K) shape.
+            scores.need_raw = self._need_booster.predict(X, raw_score=True, num_threads=threads).reshape(
+                len(X), n_classes)
             scores.need_proba = softmax(scores.need_raw)
         if self._emp_booster is not None:
             scores.emp_raw = self._emp_booster.predict(X, raw_score=True, num_threads=threads)
@@ -204,6 +209,17 @@ class SegmentationModel:
             scores.p_employed = (self.calibrator.transform(scores.p_employed_raw)
                                  if self.calibrator is not None else scores.p_employed_raw)
             scores.tier = self.tier_bands.tier(scores.p_employed)
+        return scores
+
+    def _empty_scores(self, X: np.ndarray) -> Scores:
+        """Scores of no row (LightGBM cannot predict on an empty matrix)."""
+        scores = Scores(X=X)
+        if self.has_need:
+            scores.need_raw = np.empty((0, len(self.need_classes)))
+            scores.need_proba = scores.need_raw.copy()
+        if self.has_employability:
+            scores.emp_raw = scores.p_employed_raw = scores.p_employed = np.empty(0)
+            scores.tier = np.empty(0, dtype=object)
         return scores
 
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -250,7 +266,9 @@ class SegmentationModel:
         }
 
     def suggest_encoded(self, X: np.ndarray, explain: bool = True) -> list[dict[str, Any]]:
-        """Suggestions (JSON-ready dicts) for encoded rows; see :func:`suggestion_shape`."""
+        """Suggestions (JSON-ready dicts) for encoded rows, as ``POST /suggest`` returns them."""
+        if len(X) == 0:
+            return []
         scores = self.score(X)
         need_idx = scores.need_index
         need_contrib = self.explain_need(X, need_idx) if explain and need_idx is not None else None

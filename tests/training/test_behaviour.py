@@ -73,3 +73,8 @@ def test_review_flags_agree_between_frame_and_suggestions(model, population) -> 
     assert 0 < frame["needs_review"].mean() < 1
     codes = {r["code"] for s in suggestions for r in s["review_reasons"]}
     assert codes <= {"LOW_CONFIDENCE", "CLOSE_CALL", "TIER_BORDERLINE"} and codes
+
+
+def test_empty_input_gives_empty_output(model, population) -> None:
+    assert model.suggest_records([]) == []
+    assert model.predict_frame(population.head(0)).empty
