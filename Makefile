@@ -44,7 +44,7 @@ serve: | $(STAMP)
 run: train serve
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=10
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py --rows 1000000 --seed 1 --out /tmp/jalon-bench.parquet
