@@ -1,0 +1,769 @@
+"""Latency of ``POST /suggest`` (explained) on the real Jalon server, against a plain baseline.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_serving.py                        # trains a 200k-row home first
+    .venv/bin/python benchmarks/bench_serving.py --home /tmp/jalon-bench-200000-seed1   # reuse it
+    .venv/bin/python benchmarks/bench_serving.py --rows 20000 --requests 500            # quick run
+
+Steps, all in one session and one process tree:
+
+1. Prepare a JALON_HOME with a champion (reused if ``--home`` already holds one; otherwise
+   synthetic data of ``--rows`` rows, ``training.run.run_training`` and a forced promotion),
+   import the champion into BentoML and issue an advisor token.
+2. Start the real server (``bentoml serve serving.service:Jalon``, ``JALON_WORKERS=--workers``,
+   a fresh SQLite decisions database), warm it up, drive ``--requests`` requests with
+   ``--concurrency`` client threads (one ``httpx.Client`` each, loopback, fixed timeout),
+   each request a distinct synthetic profile; then ``--sequential`` requests from one client
+   (the service time, without queueing). The client's garbage collector is paused while
+   it sends (its full collections would otherwise be counted as server latency).
+3. Stop it and start the baseline: the same MLflow model (``models.loading.load_segmentation``
+   on the BentoML model's ``mlflow_model`` folder) behind a minimal Starlette handler served
+   by uvicorn (``--workers`` processes, see :func:`serve_baseline`): ``model.encode_records``,
+   ``model.score`` and
+   ``shap.TreeExplainer(booster).shap_values(X)`` for the need model (all classes) and the
+   employability model; no auth, no policy, no database. Same load.
+4. Print p50/p90/p99/max latency and throughput for both, the baseline/Jalon ratio of p50
+   and p99, server RSS (psutil over the process tree: after warm-up, and peak under load),
+   server and client CPU per request, the fsync latency of the disk holding the decisions
+   database (before and after the load), and whether the target (p50 <= 20 ms, p99 <= 60 ms
+   under 8 concurrent clients) is met. Servers are stopped at the end, on Ctrl-C and on errors.
+
+``--breakdown N`` first times each step of a suggestion in this process (no HTTP) and compares
+the per-class explainer with ``shap.TreeExplainer`` on all classes. ``--service module:Class``
+serves a variant of the service instead of ``serving.service:Jalon``, to measure a change
+before making it (put its folder on ``PYTHONPATH`` with ``--server-env``).
+
+Exit status: 1 if any request failed (or, with ``--check``, if the target is missed), else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+TARGET_P50_MS = 20.0
+TARGET_P99_MS = 60.0
+TARGET_CONCURRENCY = 8
+BASELINE_MODEL_ENV = "JALON_BENCH_BASELINE_MODEL"
+ADVISOR = "bench-advisor"
+
+
+# --------------------------------------------------------------------------- the baseline server
+
+
+def baseline_app():
+    """The plain baseline (an ASGI app factory): same model, shap.TreeExplainer on all classes."""
+    import warnings
+
+    import numpy as np
+    import shap
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse
+    from starlette.routing import Route
+
+    from models.loading import load_segmentation
+
+    warnings.filterwarnings("ignore", message="LightGBM binary classifier")
+    model = load_segmentation(os.environ[BASELINE_MODEL_ENV])
+    need_booster = model.need_pipeline[-1].booster_
+    emp_booster = model.emp_pipeline[-1].booster_
+    need_explainer = shap.TreeExplainer(need_booster)
+    emp_explainer = shap.TreeExplainer(emp_booster)
+
+    def explain(profile: dict[str, Any]) -> dict[str, Any]:
+        X = model.encode_records([profile])
+        scores = model.score(X)
+        need_values = np.asarray(need_explainer.shap_values(X))  # every class
+        emp_values = emp_explainer.shap_values(X)
+        emp_values = np.asarray(emp_values[-1] if isinstance(emp_values, list) else emp_values)
+        k = int(scores.need_index[0])
+        return {
+            "person_id": profile.get("person_id"),
+            "need": {"code": model.need_classes[k], "probability": float(scores.need_proba[0, k]),
+                     "distribution": dict(zip(model.need_classes, map(float, scores.need_proba[0])))},
+            "employability": {"probability": float(scores.p_employed[0]), "tier": str(scores.tier[0])},
+            "explanations": {
+                "features": model.feature_names,
+                "need": {"base_values": np.asarray(need_explainer.expected_value).tolist(),
+                         "values": need_values.reshape(-1).tolist(), "shape": list(need_values.shape)},
+                "employability": {"base_value": np.asarray(emp_explainer.expected_value).reshape(-1).tolist(),
+                                  "values": emp_values.reshape(-1).tolist()},
+            },
+        }
+
+    async def suggest(request: Request) -> JSONResponse:
+        body = await request.json()
+        return JSONResponse(await run_in_threadpool(explain, body["profile"]))
+
+    async def ready(_: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[Route("/suggest", suggest, methods=["POST"]), Route("/readyz", ready)])
+
+
+def serve_baseline(port: int, workers: int) -> None:
+    """Run the baseline with uvicorn: ``workers`` forked processes accepting on one socket.
+
+    Not ``uvicorn --workers``: its multi-process mode creates the listening socket with
+    protocol 0, so asyncio does not set TCP_NODELAY on accepted connections and every
+    response (headers and body are two writes) waits for the client's delayed ACK, a
+    constant ~40-48 ms on loopback that would say nothing about the model.
+    """
+    import multiprocessing
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+
+    def run() -> None:
+        config = uvicorn.Config(baseline_app, factory=True, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+
+    if workers == 1:
+        run()
+        return
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=run, daemon=True) for _ in range(workers)]
+    for child in children:
+        child.start()
+
+    def stop(signum, frame):
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        child.join()
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A server subprocess in its own session (so the whole tree can be signalled)."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    process: subprocess.Popen | None = None
+    _log: Any = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 180) -> "Server":
+        import httpx
+
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env=self.env, stdout=self._log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.name} not ready in {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM the server's group, then SIGKILL whatever is left of its tree.
+
+        BentoML starts its workers in sessions of their own, so signalling the process
+        group alone would orphan them if the arbiter died first: the tree is listed
+        before any signal and every process in it is checked afterwards.
+        """
+        import psutil
+
+        if self.process is not None and self.process.poll() is None:
+            tree = self.tree()
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            _, alive = psutil.wait_procs(tree, timeout=20)
+            for proc in alive:
+                try:
+                    proc.kill()
+                except psutil.Error:
+                    pass
+            psutil.wait_procs(alive, timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def tree(self) -> list:
+        import psutil
+
+        try:
+            root = psutil.Process(self.process.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def rss_parts(self) -> str:
+        """RSS of each process of the tree, in MiB (the server itself first, then its workers)."""
+        import psutil
+
+        parts = []
+        for proc in self.tree():
+            try:
+                parts.append(f"{proc.memory_info().rss / 2**20:.0f}")
+            except psutil.Error:
+                pass
+        return " + ".join(parts)
+
+    def rss_mb(self) -> float:
+        import psutil
+
+        total = 0
+        for proc in self.tree():
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
+
+    def cpu_seconds(self) -> float:
+        import psutil
+
+        total = 0.0
+        for proc in self.tree():
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+
+
+# --------------------------------------------------------------------------- the home
+
+
+def to_record(row) -> dict[str, Any]:
+    """A population row as an API profile (as ``tests/conftest.py::to_record``)."""
+    import pandas as pd
+
+    from features.schema import profile_fields
+
+    record = {}
+    for name in (f.name for f in profile_fields()):
+        value = row[name]
+        if pd.isna(value):
+            record[name] = None
+        elif hasattr(value, "item"):
+            record[name] = value.item()
+        else:
+            record[name] = value
+    return record
+
+
+def prepare_home(home: Path, rows: int, seed: int, trials: int) -> tuple[str, str, str, Path]:
+    """A home with a champion imported into BentoML; return (tag, version, token, mlflow folder)."""
+    for key in ("MLFLOW_TRACKING_URI", "JALON_DB_URL"):
+        os.environ.pop(key, None)
+    os.environ["JALON_HOME"] = str(home)
+    os.environ["BENTOML_HOME"] = str(home / "bentoml")
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
+
+    from jalon.config import get_settings
+    from serving.auth import issue_token
+    from serving.bento_model import import_champion
+    from training import registry
+
+    settings = get_settings().ensure()
+    client = registry.configure(settings)
+    if registry.champion_version(client) is None:
+        from features.io import write_table
+        from features.synth import generate_population
+        from training.run import run_training
+
+        data = settings.data_dir / f"population-{rows}-seed{seed}.parquet"
+        if not data.exists():
+            print(f"generating {rows:,} synthetic rows (seed {seed}) -> {data}", flush=True)
+            write_table(generate_population(rows, seed), data)
+        print(f"training on {rows:,} rows (seed {seed}, {trials} trial(s)); this takes a few minutes", flush=True)
+        t0 = time.perf_counter()
+        result = run_training(data, seed=seed, n_trials=trials)
+        registry.promote(client, result.version, force=True, reason="serving benchmark home")
+        print(f"trained and promoted version {result.version} in {time.perf_counter() - t0:.0f} s", flush=True)
+    import bentoml
+
+    tag, version = import_champion(settings)
+    token = issue_token(settings.tokens_file, ADVISOR, "advisor")
+    return tag, version, token, Path(bentoml.models.get(tag).path_of("mlflow_model"))
+
+
+def make_bodies(n: int, seed: int) -> list[bytes]:
+    """``n`` distinct realistic profiles (a synthetic population), as request bodies."""
+    from features.synth import generate_population
+
+    frame = generate_population(max(n, 1000), seed)
+    bodies = [json.dumps({"profile": to_record(row)}).encode() for _, row in frame.head(n).iterrows()]
+    return bodies
+
+
+# --------------------------------------------------------------------------- the load
+
+
+def fsync_probe(directory: Path, n: int = 30) -> tuple[float, float]:
+    """p50 and p90 of fsync after a 4 KiB write in ``directory`` (ms): SQLite's FULL sync cost."""
+    import numpy as np
+
+    times = []
+    fd, name = tempfile.mkstemp(dir=directory, prefix=".fsync-probe-")
+    try:
+        for _ in range(n):
+            os.write(fd, b"\0" * 4096)
+            t0 = time.perf_counter()
+            os.fsync(fd)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(name)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 90))
+
+
+def sqlite_dir(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url and not url.startswith(prefix + "file:"):
+        return Path(url[len(prefix):]).parent
+    return None
+
+
+@dataclass
+class Result:
+    latencies_ms: list[float]
+    errors: int
+    first_error: str | None
+    wall_s: float
+    cpu_s: float
+    client_cpu_s: float
+    rss_peak_mb: float
+
+    def pct(self, q: float) -> float:
+        import numpy as np
+
+        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ms) / self.wall_s if self.wall_s else 0.0
+
+
+def drive(server: Server, bodies: list[bytes], token: str, concurrency: int, timeout: float) -> Result:
+    """Send every body once to POST /suggest from ``concurrency`` threads; client-side latencies."""
+    import httpx
+
+    n = len(bodies)
+    latencies: list[float | None] = [None] * n
+    statuses: list[int] = [0] * n
+    first_error: list[str] = []
+    counter = itertools.count()  # next() on itertools.count is atomic under the GIL
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    peak = [server.rss_mb()]
+    done = threading.Event()  # set at the end, or on Ctrl-C: client loops stop after their request
+
+    def sample_rss() -> None:
+        while not done.wait(0.25):
+            peak[0] = max(peak[0], server.rss_mb())
+
+    def client_loop() -> None:
+        with httpx.Client(base_url=server.url, headers=headers, timeout=timeout) as client:
+            while not done.is_set() and (i := next(counter)) < n:
+                t0 = time.perf_counter()
+                try:
+                    response = client.post("/suggest", content=bodies[i])
+                    statuses[i] = response.status_code
+                    if response.status_code != 200 and not first_error:
+                        first_error.append(f"HTTP {response.status_code}: {response.text[:300]}")
+                except httpx.HTTPError as exc:
+                    statuses[i] = -1
+                    if not first_error:
+                        first_error.append(f"{type(exc).__name__}: {exc}")
+                latencies[i] = (time.perf_counter() - t0) * 1000.0
+
+    # This process holds the population and (after training) much more: a full collection
+    # here would stall every client thread for 100+ ms and be counted as server latency.
+    # The loop allocates little, so the collector is paused while it runs.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        sampler = threading.Thread(target=sample_rss, daemon=True)
+        sampler.start()
+        cpu0 = server.cpu_seconds()
+        client0 = time.process_time()
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():  # a bare join() would not see Ctrl-C until the load ends
+                t.join(0.2)
+        wall = time.perf_counter() - t0
+        client_cpu = time.process_time() - client0
+        cpu = server.cpu_seconds() - cpu0
+        done.set()
+        sampler.join()
+    finally:
+        done.set()
+        gc.enable()
+        gc.unfreeze()
+    ok = [lat for lat, status in zip(latencies, statuses) if status == 200 and lat is not None]
+    return Result(ok, n - len(ok), first_error[0] if first_error else None, wall, cpu, client_cpu,
+                  max(peak[0], server.rss_mb()))
+
+
+@dataclass
+class Measured:
+    name: str
+    loaded: Result
+    sequential: Result | None
+    rss_idle_mb: float
+    rss_parts: str
+    fsync_ms: list[tuple[float, float]] = field(default_factory=list)
+
+
+def measure(server: Server, token: str, bodies: list[bytes], args: argparse.Namespace) -> Measured:
+    warm = bodies[: args.warmup]
+    load = bodies[args.warmup: args.warmup + args.requests]
+    seq = bodies[args.warmup + args.requests: args.warmup + args.requests + args.sequential]
+    print(f"[{server.name}] warm-up: {len(warm)} requests", flush=True)
+    warm_result = drive(server, warm, token, args.concurrency, args.timeout)
+    if warm_result.errors:
+        raise RuntimeError(f"{server.name}: warm-up failed ({warm_result.first_error})\n{server.log_tail()}")
+    rss_idle, rss_parts = server.rss_mb(), server.rss_parts()
+    print(f"[{server.name}] load: {len(load)} requests, {args.concurrency} concurrent clients", flush=True)
+    loaded = drive(server, load, token, args.concurrency, args.timeout)
+    sequential = None
+    if seq:
+        print(f"[{server.name}] service time: {len(seq)} requests, 1 client", flush=True)
+        sequential = drive(server, seq, token, 1, args.timeout)
+    return Measured(server.name, loaded, sequential, rss_idle, rss_parts)
+
+
+# --------------------------------------------------------------------------- in-process breakdown
+
+
+def breakdown(mlflow_dir: Path, bodies: list[bytes], db_url: str) -> None:
+    """Time each step of one /suggest in this process (no HTTP), and ClassExplainer vs shap.
+
+    The steps are those of ``serving.service.Jalon.suggest`` and ``serving.logic.Advisory.suggest``,
+    called one by one on the same model and a real DecisionStore (``db_url``), one profile at a time.
+    """
+    import uuid
+    import warnings
+    from datetime import UTC, datetime
+
+    import numpy as np
+    import shap
+
+    from features.api_models import Profile
+    from models.loading import load_segmentation
+    from serving import logic
+    from serving.auth import Principal, Role
+    from serving.schemas import SuggestionOut
+    from serving.store import DecisionStore
+
+    warnings.filterwarnings("ignore", message="LightGBM binary classifier")
+    model = load_segmentation(mlflow_dir)
+    model.set_threads(1)
+    store = DecisionStore(db_url)
+    advisory = logic.Advisory(model, "bench", store)
+    principal = Principal(ADVISOR, Role.ADVISOR)
+    need_booster = model.need_pipeline[-1].booster_
+    need_shap = shap.TreeExplainer(need_booster)
+    emp_shap = shap.TreeExplainer(model.emp_pipeline[-1].booster_)
+    profiles = [json.loads(b)["profile"] for b in bodies]
+    warm, profiles = profiles[:50], profiles[50:]
+    for p in warm:
+        SuggestionOut.model_validate(advisory.suggest([Profile.model_validate(p).model_dump()], principal)[0])
+    steps: dict[str, list[float]] = {k: [] for k in (
+        "pydantic: Profile in", "encode_records", "predict (score)", "explain need (shown class)",
+        "explain employability", "suggest_encoded (all model work)", "policy recommend", "input hash",
+        "store.record_suggestion (commit)", "pydantic: SuggestionOut + JSON", "Advisory.suggest end to end",
+        "shap.TreeExplainer need (all classes)", "shap.TreeExplainer employability",
+        "pred_contrib need all classes, 1 thread")}
+    try:
+        for p in profiles:
+            t = [time.perf_counter()]
+            record = Profile.model_validate(p).model_dump()
+            t.append(time.perf_counter())
+            X = model.encode_records([record])
+            t.append(time.perf_counter())
+            scores = model.score(X)
+            t.append(time.perf_counter())
+            model.explain_need(X, scores.need_index)
+            t.append(time.perf_counter())
+            model.explain_employability(X)
+            t.append(time.perf_counter())
+            output = model.suggest_encoded(X)[0]
+            t.append(time.perf_counter())
+            recommendation = advisory._recommend(output, record, datetime.now(UTC).date())
+            t.append(time.perf_counter())
+            digest = logic.input_hash(record)
+            t.append(time.perf_counter())
+            sid = uuid.uuid4().hex
+            store.record_suggestion(
+                suggestion_id=sid, model_version="bench", person_id=record["person_id"],
+                agency_id=record.get("agency_id"), advisor_id=ADVISOR, input_hash=digest,
+                output={k: output[k] for k in ("need", "employability", "needs_review", "review_reasons")}
+                | {"recommendation": recommendation}, explanation=output["explanations"])
+            t.append(time.perf_counter())
+            SuggestionOut.model_validate({
+                "suggestion_id": sid, "model_version": "bench", "created_at": datetime.now(UTC).isoformat(),
+                "person_id": record["person_id"], "agency_id": record.get("agency_id"), **output,
+                "recommendation": recommendation}).model_dump_json()
+            t.append(time.perf_counter())
+            SuggestionOut.model_validate(advisory.suggest([Profile.model_validate(p).model_dump()], principal)[0])
+            t.append(time.perf_counter())
+            need_shap.shap_values(X)
+            t.append(time.perf_counter())
+            emp_shap.shap_values(X)
+            t.append(time.perf_counter())
+            need_booster.predict(X, pred_contrib=True, num_threads=1)
+            t.append(time.perf_counter())
+            for name, a, b in zip(steps, t, t[1:]):
+                steps[name].append((b - a) * 1000)
+    finally:
+        store.dispose()
+    print(f"\nin-process breakdown of one /suggest ({len(profiles)} profiles, one at a time, no HTTP; "
+          f"store {db_url})")
+    print(f"{'step':40s} {'mean':>7s} {'p50':>7s} {'p99':>7s}  ms")
+    for name, values in steps.items():
+        v = np.asarray(values)
+        print(f"{name:40s} {v.mean():7.3f} {np.percentile(v, 50):7.3f} {np.percentile(v, 99):7.3f}")
+    ours = np.asarray(steps["explain need (shown class)"]) + np.asarray(steps["explain employability"])
+    theirs = (np.asarray(steps["shap.TreeExplainer need (all classes)"])
+              + np.asarray(steps["shap.TreeExplainer employability"]))
+    one_thread = np.asarray(steps["pred_contrib need all classes, 1 thread"])
+    need_ours = np.asarray(steps["explain need (shown class)"])
+    print(f"explanations (p50): ClassExplainer need+employability {np.median(ours):.3f} ms vs shap.TreeExplainer "
+          f"all classes {np.median(theirs):.3f} ms ({np.median(theirs) / np.median(ours):.1f}x); need model alone "
+          f"at one thread: shown class {np.median(need_ours):.3f} ms vs all classes {np.median(one_thread):.3f} ms "
+          f"({np.median(one_thread) / np.median(need_ours):.1f}x); {len(model.need_classes)} need classes, "
+          f"{need_booster.num_trees()} + {model.emp_pipeline[-1].booster_.num_trees()} trees")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def line(label: str, r: Result) -> str:
+    n = max(len(r.latencies_ms), 1)
+    return (f"{label:30s} {r.pct(50):7.1f} {r.pct(90):7.1f} {r.pct(99):7.1f} "
+            f"{max(r.latencies_ms, default=float('nan')):7.1f} {r.throughput:8.1f} {r.cpu_s * 1000 / n:7.2f} "
+            f"{r.client_cpu_s * 1000 / n:7.2f} {r.errors:6d}")
+
+
+def report(results: list[Measured], args: argparse.Namespace) -> bool:
+    if not results:
+        return False
+    print()
+    print(f"POST /suggest, {args.requests} requests, {args.concurrency} concurrent clients, "
+          f"{args.workers} server worker(s), {os.cpu_count()} CPU(s); load average now "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" (at start {args.load_at_start})")
+    print(f"{'':30s} {'p50':>7s} {'p90':>7s} {'p99':>7s} {'max':>7s} {'req/s':>8s} {'server':>7s} "
+          f"{'client':>7s} {'errors':>6s}")
+    print(f"{'':30s} {'latency in ms, client side':>31s} {'':8s} {'CPU ms per request':>15s}")
+    for m in results:
+        print(line(f"{m.name} (c={args.concurrency})", m.loaded))
+        if m.sequential is not None:
+            print(line(f"{m.name} (c=1, service time)", m.sequential))
+    print()
+    for m in results:
+        print(f"{m.name:10s} server RSS (process tree): {m.rss_idle_mb:5.0f} MiB after warm-up "
+              f"({m.rss_parts}), peak {m.loaded.rss_peak_mb:5.0f} MiB under load")
+    for m in results:
+        if m.fsync_ms:
+            print(f"{m.name:10s} fsync of the decisions database's disk (4 KiB, before/after the load): "
+                  + ", ".join(f"p50 {a:.2f} ms p90 {b:.2f} ms" for a, b in m.fsync_ms))
+    by_name = {m.name: m for m in results}
+    jalon, base = by_name.get("jalon"), by_name.get("baseline")
+    if jalon and base:
+        print()
+        print(f"ratio baseline/jalon       p50 {base.loaded.pct(50) / jalon.loaded.pct(50):5.2f}x   "
+              f"p99 {base.loaded.pct(99) / jalon.loaded.pct(99):5.2f}x   "
+              f"throughput jalon/baseline {jalon.loaded.throughput / base.loaded.throughput:5.2f}x")
+    met = None
+    if jalon:
+        p50, p99 = jalon.loaded.pct(50), jalon.loaded.pct(99)
+        met = p50 <= TARGET_P50_MS and p99 <= TARGET_P99_MS
+        note = "" if args.concurrency == TARGET_CONCURRENCY else f" (measured at c={args.concurrency}, target is c=8)"
+        print(f"target p50 <= {TARGET_P50_MS:.0f} ms: {'met' if p50 <= TARGET_P50_MS else 'NOT met'} ({p50:.1f} ms); "
+              f"p99 <= {TARGET_P99_MS:.0f} ms: {'met' if p99 <= TARGET_P99_MS else 'NOT met'} ({p99:.1f} ms){note}")
+    for m in results:
+        for r in (m.loaded, m.sequential):
+            if r is not None and r.first_error:
+                print(f"{m.name}: {r.errors} failed request(s); first: {r.first_error}")
+    return bool(met)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--home", type=Path, default=None,
+                        help="JALON_HOME to reuse (trained into if it has no champion); default "
+                             "$TMPDIR/jalon-bench-ROWS-seedSEED, kept for reuse")
+    parser.add_argument("--rows", type=int, default=200_000, help="training rows when a home is made (make run: 200000)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the training data and run (make run: 1)")
+    parser.add_argument("--trials", type=int, default=3, help="search candidates per model (jalon train: 3)")
+    parser.add_argument("--requests", type=int, default=2000, help="measured requests per server")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--workers", type=int, default=1, help="server workers (Jalon: JALON_WORKERS; baseline: uvicorn processes)")
+    parser.add_argument("--port", type=int, default=0, help="Jalon's port (baseline: port + 1); default free ports")
+    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests first")
+    parser.add_argument("--sequential", type=int, default=200,
+                        help="requests from a single client after the load (service time); 0 to skip")
+    parser.add_argument("--timeout", type=float, default=30.0, help="client timeout per request, seconds")
+    parser.add_argument("--profile-seed", type=int, default=2024, help="seed of the request profiles")
+    parser.add_argument("--only", choices=("both", "jalon", "baseline", "none"), default="both",
+                        help="servers to measure (none: only --breakdown)")
+    parser.add_argument("--breakdown", type=int, default=0, metavar="N",
+                        help="first time each step of /suggest in-process on N profiles (store on the same disk)")
+    parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for both servers (repeatable, wins over the defaults), "
+                             "e.g. OMP_NUM_THREADS=1 or JALON_DB_URL=sqlite:////dev/shm/d.db")
+    parser.add_argument("--service", default="serving.service:Jalon",
+                        help="BentoML service to serve as 'jalon' (a variant to compare; its module on PYTHONPATH, "
+                             "see --server-env)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the target is not met")
+    parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if min(args.requests, args.concurrency, args.workers) < 1 or args.warmup < 0 or args.sequential < 0:
+        parser.error("--requests, --concurrency and --workers must be >= 1; --warmup, --sequential >= 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.serve_baseline:  # the baseline server's own process (started by the benchmark)
+        serve_baseline(args.port, args.workers)
+        return 0
+    args.load_at_start = " ".join(f"{x:.2f}" for x in os.getloadavg())  # the machine may be shared
+    home = (args.home or Path(tempfile.gettempdir()) / f"jalon-bench-{args.rows}-seed{args.seed}").resolve()
+    extra = dict(item.split("=", 1) for item in args.server_env)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+
+    def on_term(signum, frame):  # turn SIGTERM into the KeyboardInterrupt path (servers stopped)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    servers: list[Server] = []
+    try:
+        print(f"home {home}", flush=True)
+        tag, version, token, mlflow_dir = prepare_home(home, args.rows, args.seed, args.trials)
+        print(f"model {tag} (registry version {version})", flush=True)
+        n = args.warmup + args.requests + args.sequential
+        bodies = make_bodies(max(n, args.breakdown + 50), args.profile_seed)
+        print(f"{n} distinct profiles, {sum(map(len, bodies)) // len(bodies)} bytes per request body on average",
+              flush=True)
+        logs = home / "bench-logs"
+        logs.mkdir(exist_ok=True)
+        base_env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "JALON_DB_URL")}
+        base_env.update(BENTOML_DO_NOT_TRACK="True", **extra)
+        jalon_port = args.port or free_port()
+        baseline_port = args.port + 1 if args.port else free_port()
+        results: list[Measured] = []
+        db = home / "bench-logs" / f"decisions-{stamp}.db"
+        if args.breakdown:
+            breakdown(mlflow_dir, bodies[: args.breakdown + 50], extra.get("JALON_DB_URL", f"sqlite:///{db}"))
+            for path in logs.glob(f"decisions-{stamp}.db*"):  # the servers start on an empty database
+                path.unlink()
+
+        if args.only in ("both", "jalon"):
+            env = dict(base_env, JALON_HOME=str(home), BENTOML_HOME=str(home / "bentoml"), JALON_BENTO_MODEL=tag,
+                       JALON_WORKERS=str(args.workers), JALON_DB_URL=f"sqlite:///{db}")
+            env.update(extra)  # --server-env wins (e.g. JALON_DB_URL on another disk)
+            server = Server("jalon", [sys.executable, "-m", "bentoml", "serve", args.service,
+                                      "--host", "127.0.0.1", "--port", str(jalon_port)],
+                            env, jalon_port, logs / f"jalon-{stamp}.log")
+            servers.append(server)
+            print(f"starting jalon on {server.url} (log {server.log_path})", flush=True)
+            db_dir = sqlite_dir(env["JALON_DB_URL"])
+            server.start()
+            probes = [fsync_probe(db_dir)] if db_dir else []
+            measured = measure(server, token, bodies, args)
+            measured.fsync_ms = probes + ([fsync_probe(db_dir)] if db_dir else [])
+            results.append(measured)
+            server.stop()
+
+        if args.only in ("both", "baseline"):
+            env = dict(base_env, **{BASELINE_MODEL_ENV: str(mlflow_dir)})
+            server = Server("baseline", [sys.executable, str(Path(__file__).resolve()), "--serve-baseline",
+                                         "--port", str(baseline_port), "--workers", str(args.workers)],
+                            env, baseline_port, logs / f"baseline-{stamp}.log")
+            servers.append(server)
+            print(f"starting baseline on {server.url} (log {server.log_path})", flush=True)
+            server.start()
+            results.append(measure(server, token, bodies, args))
+            server.stop()
+
+        met = report(results, args)
+        print(f"\nreuse this home with: --home {home}")
+        failed = any(r.errors for m in results for r in (m.loaded, m.sequential) if r is not None)
+        return 1 if failed or (args.check and not met) else 0
+    except KeyboardInterrupt:
+        print("interrupted: stopping servers", file=sys.stderr)
+        return 130
+    finally:
+        for server in servers:
+            server.stop()
+        try:  # keep the logs; remove this run's decisions database
+            for path in (home / "bench-logs").glob(f"decisions-{stamp}.db*"):
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
