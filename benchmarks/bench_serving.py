@@ -659,7 +659,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--trials", type=int, default=3, help="search candidates per model (jalon train: 3)")
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per server")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
-    parser.add_argument("--workers", type=int, default=1, help="server workers (Jalon: JALON_WORKERS; baseline: uvicorn processes)")
+    parser.add_argument("--workers", type=int, default=2, help="server workers (Jalon: JALON_WORKERS; baseline: uvicorn processes)")
     parser.add_argument("--port", type=int, default=0, help="Jalon's port (baseline: port + 1); default free ports")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests first")
     parser.add_argument("--sequential", type=int, default=200,

@@ -185,7 +185,8 @@ app.command("review")(review_command)
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
-    workers: Annotated[int, typer.Option(min=1, help="Server worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Server worker processes (one per core; each loads the "
+                                                     "model, about 330 MiB).")] = 2,
 ) -> None:
     """Serve the champion model with BentoML (imported from the MLflow registry first)."""
     import subprocess

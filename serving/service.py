@@ -9,6 +9,7 @@ registry's champion), resolved when this module is imported.
 
 from __future__ import annotations
 
+import gc
 import os
 from http import HTTPStatus
 from typing import Any, Literal
@@ -51,6 +52,9 @@ def _principal(ctx: bentoml.Context | Request) -> Principal:
     name="jalon",
     traffic={"timeout": 60, "max_concurrency": 64},
     workers=int(os.environ.get("JALON_WORKERS", "1")),
+    # Sync APIs run one at a time per worker unless threads are given; LightGBM and SQLite
+    # release the GIL, and the store queues this process's writers on its own lock.
+    threads=int(os.environ.get("JALON_THREADS", "4")),
     metrics={"enabled": True},
 )
 @bentoml.asgi_app(read_app, path="/suggestions")
@@ -64,6 +68,10 @@ class Jalon:
         model.set_threads(1)
         version = self.bento_model.info.labels.get("registry_version", str(self.bento_model.tag.version))
         self.advisory = logic.Advisory(model, version, DecisionStore())
+        # The loaded model and libraries are long-lived: move them out of the collector's
+        # reach so that full collections (100-200 ms here) do not stall requests.
+        gc.collect()
+        gc.freeze()
 
     @bentoml.api(route="/suggest")
     def suggest(self, profile: Profile, ctx: bentoml.Context) -> SuggestionOut:  # type: ignore[valid-type]

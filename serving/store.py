@@ -12,7 +12,7 @@ Schema: created and upgraded only by the Alembic revisions in ``serving/migratio
 programmatically when a :class:`DecisionStore` opens (idempotent). The table objects below
 mirror those revisions for querying; they never create anything.
 
-Concurrency and durability on SQLite: default rollback journal (not WAL) with
+Concurrency and durability on SQLite: write-ahead log (WAL) with
 ``synchronous=FULL``, so a committed write is on disk before ``commit`` returns; a busy
 timeout of 10 s for concurrent writers; foreign keys on. Write transactions start with
 ``BEGIN IMMEDIATE`` (take the write lock first, so a transaction never has to upgrade a
@@ -27,7 +27,9 @@ check-then-insert in Python.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -213,6 +215,10 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys = ON")
+            if database and database != ":memory:":
+                # WAL with synchronous=FULL: a commit is one fsync of the log (durable when it
+                # returns), instead of the rollback journal's several syncs and file churn.
+                cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         finally:
@@ -387,6 +393,46 @@ def _suggested_need(output: Any) -> str:
 # --------------------------------------------------------------------------- the store
 
 
+class _WriteLock:
+    """Serialise write transactions: a thread lock, plus for a SQLite file an exclusive
+    ``flock`` on a sidecar file so that several server processes queue in the kernel
+    (woken as soon as the holder commits) instead of polling SQLite's lock."""
+
+    def __init__(self, url: str) -> None:
+        self._thread_lock = threading.Lock()
+        parsed = make_url(url)
+        database = parsed.database or ""
+        self._path = None
+        if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" \
+                and not database.startswith("file:"):
+            self._path = Path(database).expanduser().with_name(Path(database).name + ".write-lock")
+        self._file = None
+
+    def __enter__(self) -> "_WriteLock":
+        self._thread_lock.acquire()
+        if self._path is not None:
+            try:
+                if self._file is None:
+                    self._file = open(self._path, "a+b")  # noqa: SIM115 - kept open for the store's life
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            except BaseException:
+                self._thread_lock.release()
+                raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 class DecisionStore:
     """Suggestions and advisor decisions in a SQL database (SQLite file by default)."""
 
@@ -394,6 +440,7 @@ class DecisionStore:
         self.url = url or get_settings().db_url
         self._engine = make_engine(self.url)
         self._write_engine = self._engine.execution_options(**{_WRITE: True})
+        self._write_lock = _WriteLock(self.url)
         try:
             upgrade_database(self._engine)
         except DBAPIError as exc:
@@ -419,9 +466,14 @@ class DecisionStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """One write transaction; IntegrityError is left to the caller to interpret."""
+        """One write transaction; IntegrityError is left to the caller to interpret.
+
+        Writers queue on :class:`_WriteLock` rather than in SQLite's busy handler, which
+        sleeps with back-off and turns concurrent requests (threads or server workers) into
+        long tails.
+        """
         try:
-            with self._write_engine.begin() as conn:
+            with self._write_lock, self._write_engine.begin() as conn:
                 yield conn
         except IntegrityError:
             raise
@@ -429,6 +481,7 @@ class DecisionStore:
             raise StoreError(f"decisions database error ({type(exc.orig).__name__})") from exc
 
     def dispose(self) -> None:
+        self._write_lock.close()
         self._engine.dispose()
 
     def __enter__(self) -> DecisionStore:

@@ -143,7 +143,7 @@ def test_schema_matches_store_tables(store: DecisionStore) -> None:
 
 def test_sqlite_connection_settings(store: DecisionStore) -> None:
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"  # not WAL
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
