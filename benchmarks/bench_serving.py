@@ -46,7 +46,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -57,6 +56,8 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
+
+from serving.launcher import ServerProcess, free_port  # noqa: E402
 
 TARGET_P50_MS = 20.0
 TARGET_P99_MS = 60.0
@@ -163,90 +164,14 @@ def serve_baseline(port: int, workers: int) -> None:
 # --------------------------------------------------------------------------- servers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server(ServerProcess):
+    """A server under measurement (start/stop in :mod:`serving.launcher`), with its readings."""
 
-
-@dataclass
-class Server:
-    """A server subprocess in its own session (so the whole tree can be signalled)."""
-
-    name: str
-    command: list[str]
-    env: dict[str, str]
-    port: int
-    log_path: Path
-    process: subprocess.Popen | None = None
-    _log: Any = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 180) -> "Server":
-        import httpx
-
-        self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env=self.env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{self.name} not ready in {timeout:.0f} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        """SIGTERM the server's group, then SIGKILL whatever is left of its tree.
-
-        BentoML starts its workers in sessions of their own, so signalling the process
-        group alone would orphan them if the arbiter died first: the tree is listed
-        before any signal and every process in it is checked afterwards.
-        """
-        import psutil
-
-        if self.process is not None and self.process.poll() is None:
-            tree = self.tree()
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            _, alive = psutil.wait_procs(tree, timeout=20)
-            for proc in alive:
-                try:
-                    proc.kill()
-                except psutil.Error:
-                    pass
-            psutil.wait_procs(alive, timeout=10)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
+        super().__init__(command=command, env=env, port=port, log_path=log_path, name=name)
 
     def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def tree(self) -> list:
-        import psutil
-
-        try:
-            root = psutil.Process(self.process.pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
+        return self.logs()[-chars:]
 
     def rss_parts(self) -> str:
         """RSS of each process of the tree, in MiB (the server itself first, then its workers)."""

@@ -8,6 +8,9 @@ involved so that the suite stays within its time budget.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +19,24 @@ import pytest
 from features.schema import profile_fields
 from features.synth import generate_population
 from features.spec import default_spec
+from serving.launcher import ServerProcess, free_port, jalon_command, served_env
 
 SMALL_ROWS = 20_000
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for a block (session fixtures cannot use monkeypatch)."""
+    previous = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
@@ -77,19 +96,12 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory, population_file: Path
     from training.run import run_training
 
     home = tmp_path_factory.mktemp("jalon-home")
-    previous = os.environ.get("JALON_HOME")
-    os.environ["JALON_HOME"] = str(home)
-    try:
+    with environment(JALON_HOME=str(home)):
         result = run_training(population_file, seed=0, n_trials=1)
         client = registry.configure(get_settings())
         # A 20k-row model may miss the fairness bounds that a 200k-row one meets; the
         # gate itself is tested elsewhere, here we only need a champion to serve.
         registry.promote(client, result.version, force=True, reason="test fixture")
-    finally:
-        if previous is None:
-            os.environ.pop("JALON_HOME", None)
-        else:
-            os.environ["JALON_HOME"] = previous
     return home
 
 
@@ -100,3 +112,28 @@ def jalon_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("JALON_DB_URL", raising=False)
     return tmp_path / "home"
+
+
+def start_server(home: Path, tag: str, tokens: dict[str, str]) -> ServerProcess:
+    port = free_port()
+    server = ServerProcess(jalon_command(port), served_env(home, tag), port,
+                           home / f"server-{port}-{time.time_ns()}.log", name="jalon").start()
+    server.tokens = tokens  # type: ignore[attr-defined]
+    return server
+
+
+@pytest.fixture(scope="session")
+def served_home(trained_home: Path) -> tuple[Path, str, dict[str, str]]:
+    """The trained home with the champion imported into BentoML, and tokens by name."""
+    from jalon.config import get_settings
+    from serving.auth import issue_token
+    from serving.bento_model import import_champion
+
+    with environment(JALON_HOME=str(trained_home), BENTOML_HOME=str(trained_home / "bentoml")):
+        settings = get_settings()
+        tag, _ = import_champion(settings)
+        tokens = {role: issue_token(settings.tokens_file, f"{role}-1", role)
+                  for role in ("advisor", "auditor", "admin")}
+        tokens["advisor2"] = issue_token(settings.tokens_file, "advisor-2", "advisor")
+        tokens["adv-test"] = issue_token(settings.tokens_file, "adv-test", "advisor")
+    return trained_home, tag, tokens

@@ -22,7 +22,7 @@ import pandas as pd
 from features.io import read_table
 from features.spec import TrainingSpec, load_spec
 from jalon.config import DEFAULT_EXPERIMENT, PROJECT_ROOT, get_settings
-from models.segmentation import SegmentationModel, TierBands
+from models.segmentation import TierBands
 from training import baselines, evaluate, registry, report
 from training.fairness import FairnessAudit, run_audit
 from training.train import FittedModels, fit_segmentation

@@ -136,27 +136,25 @@ def test_no_profile_value_in_logs(server, records) -> None:
 
 def test_decision_survives_kill_9(served_home, records) -> None:
     """A decision answered 2xx is in the database after the server is killed and restarted."""
-    from tests.serving.conftest import Server, server_env
+    from tests.conftest import start_server
 
     home, tag, tokens = served_home
-    first = Server(home=home, env=server_env(home, tag)).start()
-    first.tokens = tokens  # type: ignore[attr-defined]
+    first = start_server(home, tag, tokens)
     try:
         sid = call(first, "/suggest", {"profile": records[6]}).json()["suggestion_id"]
         decided = call(first, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1",
                                                 "action": "confirm"})
         assert decided.status_code == 200
     finally:
-        first.kill()  # SIGKILL, no clean shutdown
+        first.stop(graceful=False)  # SIGKILL to the whole tree, no clean shutdown
     store = DecisionStore(f"sqlite:///{home / 'decisions.db'}")
     assert store.get_suggestion(sid).latest_decision.decision_id == decided.json()["decision_id"]
-    second = Server(home=home, env=server_env(home, tag)).start()
-    second.tokens = tokens  # type: ignore[attr-defined]
+    second = start_server(home, tag, tokens)
     try:
         read = call(second, f"/suggestions/{sid}", method="GET", token="auditor")
         assert read.json()["decisions"][0]["decision_id"] == decided.json()["decision_id"]
     finally:
-        second.kill()
+        second.stop()
 
 
 def test_every_error_body_is_an_object_with_error(server) -> None:
