@@ -87,15 +87,10 @@ def load_model(spec: str):
 
 
 def to_records(frame) -> list[dict]:
-    """Typed profile rows as plain API records (None for missing values, Python scalars)."""
-    import pandas as pd
+    """Typed profile rows as plain API records (see features.api_models.row_to_profile)."""
+    from features.api_models import row_to_profile
 
-    def plain(v):
-        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
-            return None
-        return v.item() if hasattr(v, "item") else v
-
-    return [{k: plain(v) for k, v in r.items()} for r in frame.astype(object).to_dict("records")]
+    return [row_to_profile(row) for row in frame.to_dict("records")]
 
 
 def emit(result: dict) -> None:

@@ -57,6 +57,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from features.api_models import row_to_profile  # noqa: E402
 from serving.launcher import ServerProcess, free_port  # noqa: E402
 
 TARGET_P50_MS = 20.0
@@ -212,24 +213,6 @@ class Server(ServerProcess):
 # --------------------------------------------------------------------------- the home
 
 
-def to_record(row) -> dict[str, Any]:
-    """A population row as an API profile (as ``tests/conftest.py::to_record``)."""
-    import pandas as pd
-
-    from features.schema import profile_fields
-
-    record = {}
-    for name in (f.name for f in profile_fields()):
-        value = row[name]
-        if pd.isna(value):
-            record[name] = None
-        elif hasattr(value, "item"):
-            record[name] = value.item()
-        else:
-            record[name] = value
-    return record
-
-
 def prepare_home(home: Path, rows: int, seed: int, trials: int) -> tuple[str, str, str, Path]:
     """A home with a champion imported into BentoML; return (tag, version, token, mlflow folder)."""
     for key in ("MLFLOW_TRACKING_URI", "JALON_DB_URL"):
@@ -271,7 +254,7 @@ def make_bodies(n: int, seed: int) -> list[bytes]:
     from features.synth import generate_population
 
     frame = generate_population(max(n, 1000), seed)
-    bodies = [json.dumps({"profile": to_record(row)}).encode() for _, row in frame.head(n).iterrows()]
+    bodies = [json.dumps({"profile": row_to_profile(row)}).encode() for _, row in frame.head(n).iterrows()]
     return bodies
 
 

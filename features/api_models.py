@@ -8,7 +8,10 @@ Optional answers (self-assessments, protected and sensitive columns) may be omit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
+
+import pandas as pd
 
 from pydantic import BaseModel, ConfigDict, Field as PydanticField, create_model
 
@@ -48,6 +51,14 @@ Profile: type[BaseModel] = create_model(  # type: ignore[call-overload]
 )
 
 
-def profile_to_record(profile: BaseModel) -> dict[str, Any]:
-    """The profile as a plain record keyed by column name (missing answers as ``None``)."""
-    return profile.model_dump()
+def row_to_profile(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A data-file row (a pandas row or mapping) as an API profile: the profile columns only,
+    missing values as ``None`` and numpy scalars as plain Python values."""
+    record = {}
+    for f in profile_fields():
+        value = row[f.name] if f.name in row else None
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            record[f.name] = None
+        else:
+            record[f.name] = value.item() if hasattr(value, "item") else value
+    return record

@@ -18,6 +18,15 @@ BENTO_MODEL_NAME = "jalon-segmentation"
 DEFAULT_EXPERIMENT = "jalon-segmentation"
 
 
+_URIS_SET_BY_JALON: set[str] = set()
+
+
+def remember_tracking_uri(uri: str) -> None:
+    """Record a tracking URI that Jalon itself handed to MLflow (see Settings.tracking_uri)."""
+    if os.environ.get("MLFLOW_TRACKING_URI") != uri:
+        _URIS_SET_BY_JALON.add(uri)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved locations of Jalon's local state."""
@@ -34,7 +43,12 @@ class Settings:
 
     @property
     def tracking_uri(self) -> str:
-        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+        given = os.environ.get("MLFLOW_TRACKING_URI")
+        # mlflow.set_tracking_uri() exports the variable for subprocesses; a value Jalon set
+        # itself for another home is not the user's choice and must not stick.
+        if given and given not in _URIS_SET_BY_JALON:
+            return given
+        return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
 
     @property
     def artifact_root(self) -> Path:

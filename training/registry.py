@@ -23,7 +23,7 @@ from mlflow.models.signature import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import ColSpec, Schema
 
-from jalon.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings
+from jalon.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings, remember_tracking_uri
 from models.loading import PYFUNC_PATH
 from models.pyfunc import ARTIFACT_KEY
 from models.segmentation import SegmentationModel
@@ -49,6 +49,7 @@ class PromotionRefused(RuntimeError):
 def configure(settings: Settings) -> MlflowClient:
     """Point MLflow at Jalon's tracking store (``MLFLOW_TRACKING_URI`` or SQLite under JALON_HOME)."""
     settings.ensure()
+    remember_tracking_uri(settings.tracking_uri)
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
     return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)

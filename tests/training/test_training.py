@@ -123,3 +123,13 @@ def test_tracking_uri_from_environment_is_respected(jalon_home, monkeypatch, tmp
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     assert get_settings().tracking_uri == uri
     assert os.environ["JALON_HOME"].endswith("home")
+
+
+def test_a_uri_jalon_set_does_not_stick_to_another_home(tmp_path, monkeypatch) -> None:
+    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI; switching JALON_HOME must still switch stores."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("JALON_HOME", str(tmp_path / "one"))
+    registry.configure(get_settings())
+    assert os.environ["MLFLOW_TRACKING_URI"].endswith("one/mlflow/mlflow.db")  # mlflow's export
+    monkeypatch.setenv("JALON_HOME", str(tmp_path / "two"))
+    assert get_settings().tracking_uri.endswith("two/mlflow/mlflow.db")
