@@ -20,9 +20,13 @@ from sklearn.pipeline import Pipeline
 
 from features.schema import FIELDS_BY_NAME, NEEDS, PROTECTED_COLUMNS, TIERS
 from features.spec import TrainingSpec
-from features.transforms import FrameEncoder
+from features.transforms import FrameEncoder, UnknownCategoryError
 from models.calibration import ProbabilityCalibrator
 from models.explainer import ClassExplainer, Contributions, contributions
+
+class ModelInputError(ValueError):
+    """Data the fitted model cannot take: a missing input column or an unknown code."""
+
 
 NEED_UNITS = "log-odds (softmax margin of the suggested need)"
 EMPLOYABILITY_UNITS = "log-odds (uncalibrated employability score)"
@@ -187,7 +191,13 @@ class SegmentationModel:
 
     # -- scoring ------------------------------------------------------------------------
     def encode_frame(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.encoder.transform(frame)
+        """The model's input matrix; :class:`ModelInputError` names a missing column or unknown code."""
+        try:
+            return self.encoder.transform(frame)
+        except UnknownCategoryError as exc:
+            raise ModelInputError(f"the model does not know a code of the data: {exc}") from exc
+        except KeyError as exc:
+            raise ModelInputError(f"column {exc.args[0]!r} is a model input but is missing from the data") from exc
 
     def encode_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return self.encoder.encode_records(records)
@@ -257,7 +267,7 @@ class SegmentationModel:
         for j in shown:
             name = self.feature_names[j]
             value = self.encoder.decode_value(name, x[j])
-            factors.append(_factor(name, value, float(contrib[j]), target_label))
+            factors.append(explained_factor(name, value, float(contrib[j]), target_label))
         other = float(contrib[order[self.top_factors:]].sum())
         return {
             "target": target, "units": units, "base_value": float(base),
@@ -312,7 +322,7 @@ class SegmentationModel:
         return self.suggest_encoded(self.encode_records(records), explain=explain)
 
 
-def _factor(name: str, value: Any, contribution: float, need_label: str | None) -> dict[str, Any]:
+def explained_factor(name: str, value: Any, contribution: float, need_label: str | None) -> dict[str, Any]:
     """One explained factor, with the French sentence an advisor reads."""
     schema_field = FIELDS_BY_NAME.get(name)
     label = schema_field.label_fr if schema_field else name

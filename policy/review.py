@@ -39,9 +39,8 @@ import pandas as pd
 
 from features.io import DataFileError, file_format, iter_table
 from features.schema import FIELDS_BY_NAME, NEEDS
-from features.transforms import UnknownCategoryError
 from features.validation import DataValidationError, profile_rules, validate_frame
-from models.segmentation import SegmentationModel, _factor
+from models.segmentation import ModelInputError, SegmentationModel, explained_factor
 from serving.store import DecisionRecord, DecisionStore, SuggestionRecord
 
 CHANGE_COLUMNS: tuple[str, ...] = (
@@ -157,7 +156,7 @@ class _Mover:
     def current_value(self, name: str, x_row: np.ndarray) -> Any:
         """The value as a stored factor shows it (same conversions as the explanation)."""
         value = self.model.encoder.decode_value(name, x_row[self.index[name]])
-        return _factor(name, value, 0.0, None)["value"]
+        return explained_factor(name, value, 0.0, None)["value"]
 
     def known_values(self, stored: dict, policy_context: dict | None) -> dict[str, Any]:
         """Values of the original profile that the suggestion kept: its explained factors
@@ -165,7 +164,7 @@ class _Mover:
         known: dict[str, Any] = {}
         for name, value in (policy_context or {}).items():
             if name in self.index:
-                known[name] = None if value is None else _factor(name, value, 0.0, None)["value"]
+                known[name] = None if value is None else explained_factor(name, value, 0.0, None)["value"]
         for part in (stored or {}).values():
             for f in (part or {}).get("factors") or []:
                 if isinstance(f, dict) and f.get("field") in self.index:
@@ -316,10 +315,8 @@ def review(data: str | Path, store: DecisionStore, model: SegmentationModel, as_
     if len(profiles):
         try:
             X = model.encode_frame(profiles)
-        except UnknownCategoryError as exc:
-            raise ReviewInputError(f"{data}: the model does not know a code of the data: {exc}") from exc
-        except KeyError as exc:
-            raise ReviewInputError(f"{data}: column {exc.args[0]!r} is a model input but is missing") from exc
+        except ModelInputError as exc:
+            raise ReviewInputError(f"{data}: {exc}") from exc
         scores = model.score(X)
         n = len(X)
         new_need = (np.asarray(model.need_classes, dtype=object)[scores.need_index]

@@ -55,9 +55,9 @@ import pyarrow.parquet as pq
 
 from features.io import DataFileError, file_format, iter_table
 from features.schema import FIELDS_BY_NAME, NEEDS
-from features.transforms import UnknownCategoryError
 from features.validation import DataValidationError, profile_rules, validate_frame
-from models.segmentation import EMPLOYABILITY_UNITS, NEED_UNITS, Scores, SegmentationModel, _factor
+from models.segmentation import (EMPLOYABILITY_UNITS, NEED_UNITS, ModelInputError, Scores, SegmentationModel,
+                                 explained_factor)
 from policy.recommend import Catalogue, load_catalogue, recommend_frame
 
 #: Input columns copied to the output when present: protected attributes and the other
@@ -139,7 +139,7 @@ class ExplanationWriter:
     so independent of how rows are batched), same ordering (stable sort by decreasing
     absolute contribution), same sums (numpy reductions along a contiguous row give the
     bits of the per-row sums), and the factor dictionaries are built by the model's own
-    :func:`models.segmentation._factor`, cached per (field, value, direction, need) and
+    :func:`models.segmentation.explained_factor`, cached per (field, value, direction, need) and
     serialised once; only the contribution is written per row, with ``repr`` as
     :func:`json.dumps` does.
     """
@@ -209,7 +209,7 @@ class ExplanationWriter:
     def _fragment(self, j: int, x: float, towards: bool, label: str | None) -> tuple[str, str]:
         name = self.names[j]
         value = self.model.encoder.decode_value(name, x)
-        factor = _factor(name, value, 0.0 if towards else -1.0, label)
+        factor = explained_factor(name, value, 0.0 if towards else -1.0, label)
         factor["contribution"] = None
         text = json.dumps(factor, ensure_ascii=False)
         prefix, suffix = text.split(_CONTRIBUTION_SLOT)
@@ -238,10 +238,8 @@ def score_frame(typed: pd.DataFrame, model: SegmentationModel, *, explain: bool 
     typed = typed.reset_index(drop=True)
     try:
         X = model.encode_frame(typed)
-    except UnknownCategoryError as exc:
-        raise ScoringError(f"the model does not know a code of the data: {exc}") from exc
-    except KeyError as exc:
-        raise ScoringError(f"column {exc.args[0]!r} is a model input but is missing from the data") from exc
+    except ModelInputError as exc:
+        raise ScoringError(str(exc)) from exc
     scores = model.score(X)
     predicted = model.scores_to_frame(scores)
     columns: dict[str, Any] = {}

@@ -137,20 +137,18 @@ def _summarise(tables, missed_gaps, ece_gaps, label_gaps, ece_alert, missed_aler
     metrics: dict[str, float] = {}
     worst: dict[str, Any] = {}
     findings: list[str] = []
-    if missed_gaps:
-        column, (gap, group) = max(missed_gaps.items(), key=lambda kv: kv[1][0])
-        metrics["fair_max_missed_support_gap"] = float(gap)
-        worst["missed_support"] = {"column": column, "group": group, "gap": float(gap)}
-        for col, (g, grp) in sorted(missed_gaps.items(), key=lambda kv: -kv[1][0]):
-            if g > missed_alert:
-                findings.append(f"{col}={grp}: missed-support rate {g:.1%} above the best-treated group")
-    if ece_gaps:
-        column, (gap, group) = max(ece_gaps.items(), key=lambda kv: kv[1][0])
-        metrics["fair_max_ece_gap"] = float(gap)
-        worst["calibration"] = {"column": column, "group": group, "gap": float(gap)}
-        for col, (g, grp) in sorted(ece_gaps.items(), key=lambda kv: -kv[1][0]):
-            if g > ece_alert:
-                findings.append(f"{col}={grp}: calibration error {g:.1%} above the best-calibrated group")
+    for gaps, metric, key, alert, wording in (
+            (missed_gaps, "fair_max_missed_support_gap", "missed_support", missed_alert,
+             "missed-support rate {gap:.1%} above the best-treated group"),
+            (ece_gaps, "fair_max_ece_gap", "calibration", ece_alert,
+             "calibration error {gap:.1%} above the best-calibrated group")):
+        if not gaps:
+            continue
+        column, (gap, group) = max(gaps.items(), key=lambda kv: kv[1][0])
+        metrics[metric] = float(gap)
+        worst[key] = {"column": column, "group": group, "gap": float(gap)}
+        findings += [f"{col}={grp}: " + wording.format(gap=g)
+                     for col, (g, grp) in sorted(gaps.items(), key=lambda kv: -kv[1][0]) if g > alert]
     if label_gaps:
         column, (gap, group, signed) = max(label_gaps.items(), key=lambda kv: kv[1][0])
         metrics["fair_max_label_truth_gap"] = float(gap)
