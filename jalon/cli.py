@@ -224,10 +224,5 @@ def token(
     out.print(value, highlight=False)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    app()
-
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -422,16 +422,12 @@ class _RuleModel(_SelectorModel):
     @field_validator("parcours")
     @classmethod
     def check_parcours(cls, v: Any) -> str:
-        if v not in PARCOURS:
-            raise ValueError(f"unknown parcours code {v!r}; expected one of {', '.join(PARCOURS)}")
-        return v
+        return _check_code(v, tuple(PARCOURS), "parcours")
 
     @field_validator("modality")
     @classmethod
     def check_modality(cls, v: Any) -> str:
-        if v not in MODALITIES:
-            raise ValueError(f"unknown modality code {v!r}; expected one of {', '.join(MODALITIES)}")
-        return v
+        return _check_code(v, tuple(MODALITIES), "modality")
 
     @field_validator("duration_months")
     @classmethod

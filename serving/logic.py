@@ -4,7 +4,7 @@
 store. The BentoML service only translates HTTP to these calls, so every behaviour here
 is tested without a server.
 
-Privacy: profiles are never stored or logged. The store keeps a salted-free SHA-256 of
+Privacy: profiles are never stored or logged. The store keeps a SHA-256 of
 the canonical profile, the outputs and explanations, and the few barrier fields the
 policy catalogue needs to recompute a path when the advisor overrides the need or tier.
 """
@@ -92,10 +92,7 @@ class Advisory:
                          "advisor_id": principal.subject, "input_hash": input_hash(record),
                          "output": stored_output, "explanation": output.get("explanations") or {},
                          "created_at": created})
-        if len(rows) == 1:
-            self.store.record_suggestion(**rows[0])
-        else:
-            self.store.record_suggestions(rows)
+        self.store.record_suggestions(rows)
         log.info("suggested %d profile(s) with model %s for %s", len(rows), self.model_version, principal.subject)
         return results
 

@@ -27,6 +27,7 @@ from sklearn.calibration import calibration_curve  # noqa: E402
 
 from features.schema import FIELDS_BY_NAME, NEEDS  # noqa: E402
 from models.card import KNOWN_LIMITS, OVERSIGHT  # noqa: E402
+from models.explainer import Contributions  # noqa: E402
 from models.segmentation import SegmentationModel  # noqa: E402
 from training import evaluate  # noqa: E402
 
@@ -60,16 +61,19 @@ def _label(name: str) -> str:
     return field.label_fr if field else name
 
 
-def importance_tables(model: SegmentationModel, X: np.ndarray) -> dict[str, pd.Series]:
-    """Mean |SHAP| per profile field: one series per need, and one for employability."""
-    names = model.feature_names
-    out: dict[str, pd.Series] = {}
+def explanation_sets(model: SegmentationModel, X: np.ndarray) -> dict[str, Contributions]:
+    """SHAP values of every row of ``X`` for each need class, and for employability."""
+    out: dict[str, Contributions] = {}
     for index, code in enumerate(model.need_classes if model.has_need else []):
-        values = model.explain_need(X, np.full(len(X), index)).values
-        out[code] = pd.Series(np.abs(values).mean(axis=0), index=names)
+        out[code] = model.explain_need(X, np.full(len(X), index))
     if model.has_employability:
-        out["employability"] = pd.Series(np.abs(model.explain_employability(X).values).mean(axis=0), index=names)
+        out["employability"] = model.explain_employability(X)
     return out
+
+
+def importance_tables(explained: dict[str, Contributions], names: list[str]) -> dict[str, pd.Series]:
+    """Mean |SHAP| per profile field: one series per need, and one for employability."""
+    return {target: pd.Series(np.abs(c.values).mean(axis=0), index=names) for target, c in explained.items()}
 
 
 def _beeswarm(values: np.ndarray, base: np.ndarray, X: np.ndarray, names: list[str], title: str) -> str:
@@ -137,23 +141,20 @@ def build_context(model: SegmentationModel, evaluation: "Evaluation", fitted: "F
     X = model.encode_frame(sample)
     names = model.feature_names
     labels = [_label(n) for n in names]
-    tables = importance_tables(model, X)
+    explained = explanation_sets(model, X)
+    tables = importance_tables(explained, names)
     plots: dict[str, str] = {"importance": _importance_plot(tables)}
-    beeswarms = []
-    if model.has_employability:
-        c = model.explain_employability(X)
-        beeswarms.append(("Employabilité (accès à l'emploi en 6 mois)", _beeswarm(c.values, c.base, X, labels,
-                                                                                 "employability")))
-    for index, code in enumerate(model.need_classes if model.has_need else []):
-        c = model.explain_need(X, np.full(len(X), index))
-        beeswarms.append((NEEDS.get(code, code), _beeswarm(c.values, c.base, X, labels, code)))
+    titles = {"employability": "Employabilité (accès à l'emploi en 6 mois)", **NEEDS}
+    order = ["employability", *[c for c in explained if c != "employability"]]
+    beeswarms = [(titles.get(target, target), _beeswarm(explained[target].values, explained[target].base, X, labels,
+                                                        target)) for target in order if target in explained]
     spec = model.spec
     if model.has_employability:
         y = test[spec.employment_label.name].astype(bool).to_numpy().astype(int)
-        scores = model.score(model.encode_frame(test))
+        scores = evaluation.scores
         plots["calibration"] = _calibration_plot(y, scores.p_employed, scores.p_employed_raw)
     if model.has_need:
-        matrix = evaluate.confusion(test[spec.need_label.name].astype(str).to_numpy(), evaluation.need_proba,
+        matrix = evaluate.confusion(test[spec.need_label.name].astype(str).to_numpy(), evaluation.scores.need_proba,
                                     model.need_classes)
         plots["confusion"] = _confusion_plot(matrix, model.need_classes)
     importance = pd.DataFrame(tables)

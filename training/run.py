@@ -22,7 +22,7 @@ import pandas as pd
 from features.io import read_table
 from features.spec import TrainingSpec, load_spec
 from jalon.config import DEFAULT_EXPERIMENT, PROJECT_ROOT, get_settings
-from models.segmentation import TierBands
+from models.segmentation import Scores, TierBands
 from training import baselines, evaluate, registry, report
 from training.fairness import FairnessAudit, run_audit
 from training.train import FittedModels, fit_segmentation
@@ -37,8 +37,7 @@ class Evaluation:
     metrics: dict[str, float]
     audit: FairnessAudit | None
     test: pd.DataFrame
-    need_proba: np.ndarray | None
-    p_employed: np.ndarray | None
+    scores: Scores
     baseline_figures: dict[str, dict[str, float]]
 
 
@@ -110,8 +109,7 @@ def evaluate_run(fitted: FittedModels, frame: pd.DataFrame, spec: TrainingSpec, 
     audit = run_audit(test, spec, y_need=y_need, need_pred=need_pred, y_emp=y_emp, p_emp=scores.p_employed,
                       tier=scores.tier, truth_emp=truth_emp)
     metrics.update(audit.metrics)
-    return Evaluation(metrics=metrics, audit=audit, test=test, need_proba=scores.need_proba,
-                      p_employed=scores.p_employed, baseline_figures=figures)
+    return Evaluation(metrics=metrics, audit=audit, test=test, scores=scores, baseline_figures=figures)
 
 
 def _truth_need(test: pd.DataFrame, spec: TrainingSpec, classes: list[str]) -> np.ndarray | None:
