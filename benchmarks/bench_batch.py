@@ -7,7 +7,7 @@ Usage::
 
 Steps:
 
-1. the population: ``--data FILE``, or ``features.synth.generate_population(--rows, --seed)``
+1. the population: ``--data FILE``, or ``synthetic.generate_population(--rows, --seed)``
    written to Parquet in the work folder;
 2. the model: ``--model URI`` (registry URI or local MLflow model folder, loaded with
    ``models.loading.load_segmentation``; a ``.joblib`` file of a SegmentationModel also
@@ -20,14 +20,14 @@ Steps:
    ``ru_maxrss`` is not used: on Linux a child's value includes the pages of the parent
    it was forked from (here the parent that generated the population):
 
-   - ``score``: :func:`policy.score.score_file` without explanations, all rows;
+   - ``score``: :func:`batch.score.score_file` without explanations, all rows;
    - ``score --explain``: with explanations, ``--explain-rows`` rows (default all);
    - ``allocate``: read the scored file's allocation columns, ``policy.allocate.allocate``
      with one entry per agency, ``write_allocation``;
    - ``review`` (unless ``--review-people 0``): a decisions database planted through
      ``serving.logic.Advisory`` for ``--review-people`` people, a tenth of whom were
      suggested on a different profile (so they change), then
-     :func:`policy.review.review` against the whole data file;
+     :func:`batch.review.review` against the whole data file;
 
 4. the baseline, in the same subprocess as each scoring phase and after its measurement:
    the naive loop that the service would run, ``model.suggest_records([record])`` one
@@ -62,7 +62,7 @@ DECISION_DATE = date(2025, 1, 6)
 
 def peak_rss_mb() -> float:
     """This process's peak RSS in MiB: VmHWM (ru_maxrss would include the parent's pages at fork)."""
-    from policy.score import peak_rss_mb as vm_hwm
+    from batch.score import peak_rss_mb as vm_hwm
 
     return vm_hwm()
 
@@ -78,7 +78,7 @@ def load_model(spec: str):
         import joblib
 
         return joblib.load(spec)
-    from jalon.config import get_settings
+    from core.config import get_settings
     from models.loading import load_segmentation
     from training.registry import configure
 
@@ -120,7 +120,7 @@ def baseline(model, data: Path, rows: int, explain: bool) -> dict:
 
 
 def phase_score(args) -> None:
-    from policy.score import score_file
+    from batch.score import score_file
 
     model = load_model(args.model)
     start = rss_mb()
@@ -139,7 +139,7 @@ def phase_allocate(args) -> None:
     import pyarrow.parquet as pq
 
     from policy.allocate import allocate, parse_agency_config, write_allocation
-    from policy.cli import _read_scored
+    from jalon.cli.batch import _read_scored
 
     start = rss_mb()
     started = time.perf_counter()
@@ -163,7 +163,7 @@ def phase_plant(args) -> None:
     from features.validation import profile_rules, validate_frame
     from serving.auth import Principal, Role
     from serving.logic import Advisory
-    from serving.store import DecisionStore
+    from records.store import DecisionStore
 
     model = load_model(args.model)
     pf = pq.ParquetFile(args.data)
@@ -190,8 +190,8 @@ def phase_plant(args) -> None:
 
 
 def phase_review(args) -> None:
-    from policy.review import review
-    from serving.store import DecisionStore
+    from batch.review import review
+    from records.store import DecisionStore
 
     model = load_model(args.model)
     store = DecisionStore(args.db_url)
@@ -224,7 +224,7 @@ def prepare(args, work: Path) -> tuple[Path, str, dict]:
         data = Path(args.data)
     else:
         from features.io import write_table
-        from features.synth import generate_population
+        from synthetic import generate_population
 
         t0 = time.perf_counter()
         data = write_table(generate_population(args.rows, args.seed), work / "population.parquet")
@@ -235,7 +235,7 @@ def prepare(args, work: Path) -> tuple[Path, str, dict]:
         import joblib
 
         from features.spec import default_spec
-        from features.synth import generate_population
+        from synthetic import generate_population
         from training.train import fit_segmentation
 
         t0 = time.perf_counter()

@@ -58,7 +58,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from features.api_models import row_to_profile  # noqa: E402
-from serving.launcher import ServerProcess, free_port  # noqa: E402
+from tests.support.launcher import ServerProcess, free_port  # noqa: E402
 
 TARGET_P50_MS = 20.0
 TARGET_P99_MS = 60.0
@@ -166,7 +166,7 @@ def serve_baseline(port: int, workers: int) -> None:
 
 
 class Server(ServerProcess):
-    """A server under measurement (start/stop in :mod:`serving.launcher`), with its readings."""
+    """A server under measurement (start/stop in :mod:`tests.support.launcher`), with its readings."""
 
     def __init__(self, name: str, command: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
         super().__init__(command=command, env=env, port=port, log_path=log_path, name=name)
@@ -221,7 +221,7 @@ def prepare_home(home: Path, rows: int, seed: int, trials: int) -> tuple[str, st
     os.environ["BENTOML_HOME"] = str(home / "bentoml")
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
 
-    from jalon.config import get_settings
+    from core.config import get_settings
     from serving.auth import issue_token
     from serving.bento_model import import_champion
     from training import registry
@@ -230,7 +230,7 @@ def prepare_home(home: Path, rows: int, seed: int, trials: int) -> tuple[str, st
     client = registry.configure(settings)
     if registry.champion_version(client) is None:
         from features.io import write_table
-        from features.synth import generate_population
+        from synthetic import generate_population
         from training.run import run_training
 
         data = settings.data_dir / f"population-{rows}-seed{seed}.parquet"
@@ -251,7 +251,7 @@ def prepare_home(home: Path, rows: int, seed: int, trials: int) -> tuple[str, st
 
 def make_bodies(n: int, seed: int) -> list[bytes]:
     """``n`` distinct realistic profiles (a synthetic population), as request bodies."""
-    from features.synth import generate_population
+    from synthetic import generate_population
 
     frame = generate_population(max(n, 1000), seed)
     bodies = [json.dumps({"profile": row_to_profile(row)}).encode() for _, row in frame.head(n).iterrows()]
@@ -419,7 +419,7 @@ def breakdown(mlflow_dir: Path, bodies: list[bytes], db_url: str) -> None:
     from serving import logic
     from serving.auth import Principal, Role
     from serving.schemas import SuggestionOut
-    from serving.store import DecisionStore
+    from records.store import DecisionStore
 
     warnings.filterwarnings("ignore", message="LightGBM binary classifier")
     model = load_segmentation(mlflow_dir)

@@ -6,8 +6,8 @@ Usage::
 
 Prints the time to generate and to write (``features.io.write_table``), rows per
 second, peak resident memory of the process, the measured marginals against their
-targets (``features.synth.calibration_report``) and the Bayes reference figures
-(``features.synth.bayes_reference``). Exits 1 if a marginal is outside its
+targets (``synthetic.calibration_report``) and the Bayes reference figures
+(``synthetic.bayes_reference``). Exits 1 if a marginal is outside its
 tolerance or a Bayes figure outside its band.
 """
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil  # noqa: E402
 
-from features import synth  # noqa: E402
+import synthetic as synth  # noqa: E402
 from features.io import write_table  # noqa: E402
 
 

@@ -159,7 +159,7 @@ class AuthMiddleware:
 
     def _registry(self) -> TokenRegistry:
         if self.registry is None:
-            from jalon.config import get_settings
+            from core.config import get_settings
 
             self.registry = TokenRegistry.from_environment(get_settings().tokens_file)
         return self.registry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from jalon.config import BENTO_MODEL_NAME, CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings
+from core.config import BENTO_MODEL_NAME, CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings
 
 MLFLOW_FOLDER = "mlflow_model"
 
@@ -19,7 +19,7 @@ def import_champion(settings: Settings) -> tuple[str, str]:
     import bentoml
     from mlflow.exceptions import MlflowException
 
-    from training import registry
+    from models import registry
 
     client = registry.configure(settings)
     try:

@@ -20,14 +20,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from bentoml.exceptions import BentoMLException
 
 from features.api_models import Profile
-from jalon.config import BENTO_MODEL_NAME
+from core.config import BENTO_MODEL_NAME
 from models.loading import load_segmentation
 from serving import logic, privacy
 from serving.auth import AuthMiddleware, Principal
 from serving.errors import ErrorBodyMiddleware
 from serving.schemas import (BatchOut, DecisionIn, DecisionOut, NeedCode, ProfileBatch, SuggestionOut,
                              TierCode)
-from serving.store import DecisionConflict, DecisionStore, SuggestionNotFound
+from records.store import DecisionConflict, DecisionStore, SuggestionNotFound
 from serving.ui import report_html, ui_app
 
 privacy.install()

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from features.api_models import row_to_profile
-from features.synth import generate_population
+from synthetic import generate_population
 from features.spec import default_spec
-from serving.launcher import ServerProcess, free_port, jalon_command, served_env
+from tests.support.launcher import ServerProcess, free_port, jalon_command, served_env
 
 SMALL_ROWS = 20_000
 
@@ -80,7 +80,7 @@ def records(population: pd.DataFrame) -> list[dict]:
 @pytest.fixture(scope="session")
 def trained_home(tmp_path_factory: pytest.TempPathFactory, population_file: Path) -> Path:
     """A JALON_HOME with MLflow (SQLite) holding a trained, registered and promoted champion."""
-    from jalon.config import get_settings
+    from core.config import get_settings
     from training import registry
     from training.run import run_training
 
@@ -114,7 +114,7 @@ def start_server(home: Path, tag: str, tokens: dict[str, str]) -> ServerProcess:
 @pytest.fixture(scope="session")
 def served_home(trained_home: Path) -> tuple[Path, str, dict[str, str]]:
     """The trained home with the champion imported into BentoML, and tokens by name."""
-    from jalon.config import get_settings
+    from core.config import get_settings
     from serving.auth import issue_token
     from serving.bento_model import import_champion
 

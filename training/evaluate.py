@@ -11,13 +11,28 @@ so it exists only where truth columns exist (synthetic data).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, log_loss, roc_auc_score
 
 from models.calibration import expected_calibration_error
-from models.segmentation import TierBands
+from models.segmentation import Scores, TierBands
+from training.fairness import FairnessAudit
 
 _CLIP = 1e-12
+
+
+@dataclass
+class Evaluation:
+    """Everything measured on the test split."""
+
+    metrics: dict[str, float]
+    audit: FairnessAudit | None
+    test: pd.DataFrame
+    scores: Scores
+    baseline_figures: dict[str, dict[str, float]]
 
 
 def need_metrics(y_true: np.ndarray, proba: np.ndarray, classes: list[str], prefix: str = "need_") -> dict[str, float]:

@@ -23,8 +23,9 @@ from mlflow.models.signature import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import ColSpec, Schema
 
-from jalon.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings, remember_tracking_uri
+from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings, remember_tracking_uri
 from models.loading import PYFUNC_PATH
+from models.registry import champion_version, configure
 from models.pyfunc import ARTIFACT_KEY
 from models.segmentation import SegmentationModel
 
@@ -44,15 +45,6 @@ class PromotionRefused(RuntimeError):
     def __init__(self, version: str, reasons: list[str]) -> None:
         self.reasons = reasons
         super().__init__(f"version {version} not promoted: " + "; ".join(reasons))
-
-
-def configure(settings: Settings) -> MlflowClient:
-    """Point MLflow at Jalon's tracking store (``MLFLOW_TRACKING_URI`` or SQLite under JALON_HOME)."""
-    settings.ensure()
-    remember_tracking_uri(settings.tracking_uri)
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    mlflow.set_registry_uri(settings.tracking_uri)
-    return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
 
 
 def ensure_experiment(client: MlflowClient, name: str, settings: Settings) -> str:
@@ -151,13 +143,6 @@ def list_versions(client: MlflowClient) -> list[VersionSummary]:
                                   run_id=mv.run_id, metrics=dict(client.get_run(mv.run_id).data.metrics),
                                   tags=dict(mv.tags or {})))
     return out
-
-
-def champion_version(client: MlflowClient) -> str | None:
-    try:
-        return str(client.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS).version)
-    except MlflowException:
-        return None
 
 
 def gate(candidate: dict[str, float], champion: dict[str, float] | None,

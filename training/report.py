@@ -32,7 +32,7 @@ from models.segmentation import SegmentationModel  # noqa: E402
 from training import evaluate  # noqa: E402
 
 if TYPE_CHECKING:
-    from training.run import Evaluation
+    from training.evaluate import Evaluation
     from training.train import FittedModels
 
 SAMPLE_ROWS = 1000

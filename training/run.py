@@ -21,24 +21,14 @@ import pandas as pd
 
 from features.io import read_table
 from features.spec import TrainingSpec, load_spec
-from jalon.config import DEFAULT_EXPERIMENT, PROJECT_ROOT, get_settings
+from core.config import DEFAULT_EXPERIMENT, PROJECT_ROOT, get_settings
 from models.segmentation import Scores, TierBands
 from training import baselines, evaluate, registry, report
-from training.fairness import FairnessAudit, run_audit
+from training.evaluate import Evaluation
+from training.fairness import run_audit
 from training.train import FittedModels, fit_segmentation
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class Evaluation:
-    """Everything measured on the test split."""
-
-    metrics: dict[str, float]
-    audit: FairnessAudit | None
-    test: pd.DataFrame
-    scores: Scores
-    baseline_figures: dict[str, dict[str, float]]
 
 
 @dataclass

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from serving.store import DecisionStore
+from records.store import DecisionStore
 
 pytestmark = pytest.mark.xdist_group("server")
 

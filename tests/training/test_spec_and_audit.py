@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from features.spec import SpecError, load_spec
-from features.synth import generate_population, parse_label_bias
+from synthetic import generate_population, parse_label_bias
 from features.validation import DataValidationError
 from training.run import evaluate_run
 from training.train import fit_segmentation

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jalon.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, get_settings
+from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, get_settings
 from training import registry
 
 EXPECTED_METRICS = (

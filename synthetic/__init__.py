@@ -904,7 +904,7 @@ def bayes_reference(frame: pd.DataFrame) -> dict[str, float]:
 
 # ---------------------------------------------------------------------------------
 # Offline calibration (not used at run time): refits the constants above and prints
-# them, to be pasted back. ``python -c "from features.synth import _recalibrate; _recalibrate()"``
+# them, to be pasted back. ``python -c "from synthetic import _recalibrate; _recalibrate()"``
 # ---------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ decision it supersedes (EU AI Act Art. 12 record keeping).
 Privacy: the store receives a hash of the profile (``input_hash``), never the profile
 itself, and this module logs nothing.
 
-Schema: created and upgraded only by the Alembic revisions in ``serving/migrations``, run
+Schema: created and upgraded only by the Alembic revisions in ``records/migrations``, run
 programmatically when a :class:`DecisionStore` opens (idempotent). The table objects below
 mirror those revisions for querying; they never create anything.
 
@@ -43,7 +43,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from features.schema import NEED_CODES, TIER_CODES
-from jalon.config import get_settings
+from core.config import get_settings
 
 __all__ = [
     "ACTIONS",

@@ -11,10 +11,10 @@ import pytest
 
 from features.io import read_table, write_table
 from features.validation import DataValidationError
-from policy.review import CHANGE_COLUMNS, ReviewInputError, review, write_review
+from batch.review import CHANGE_COLUMNS, ReviewInputError, review, write_review
 from serving.auth import Principal, Role
 from serving.logic import Advisory
-from serving.store import DecisionStore
+from records.store import DecisionStore
 from tests.conftest import to_record
 
 ADVISOR = Principal(subject="adv-1", role=Role.ADVISOR)

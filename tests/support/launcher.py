@@ -20,7 +20,7 @@ from typing import IO
 import httpx
 import psutil
 
-from jalon.config import PROJECT_ROOT
+from core.config import PROJECT_ROOT
 
 #: Environment variables that must not leak from the caller into a server over another home.
 FOREIGN_ENV = ("MLFLOW_TRACKING_URI", "JALON_DB_URL", "JALON_TOKENS", "JALON_TOKENS_FILE")

@@ -7,7 +7,7 @@ allocate``::
     app.command("review")(review_command)
     app.command("allocate")(allocate_command)
 
-Each is a thin wrapper over :mod:`policy.score`, :mod:`policy.review` and
+Each is a thin wrapper over :mod:`batch.score`, :mod:`batch.review` and
 :mod:`policy.allocate`. Bad input (unreadable file, invalid row, bad date, unknown
 model) prints one clear line on stderr and exits with status 2, never a traceback.
 Only pseudonymous ids are printed.
@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jalon.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
+from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
 
 DEFAULT_MODEL = f"models:/{REGISTERED_MODEL_NAME}@{CHAMPION_ALIAS}"
 err = Console(stderr=True)
@@ -59,9 +59,9 @@ def _load_model(uri: str):
     """The segmentation model at ``uri`` (registry URI or local MLflow model folder)."""
     from mlflow.exceptions import MlflowException
 
-    from jalon.config import get_settings
+    from core.config import get_settings
     from models.loading import load_segmentation
-    from training.registry import configure
+    from models.registry import configure
 
     configure(get_settings())
     try:
@@ -109,7 +109,7 @@ def score_command(
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError
     from policy.recommend import CatalogueError
-    from policy.score import ScoringError, count_rows, score_file
+    from batch.score import ScoringError, count_rows, score_file
 
     start_date = _date(decision_date, "--decision-date")
     try:
@@ -163,9 +163,9 @@ def review_command(
 
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError
-    from jalon.config import get_settings
-    from policy.review import ReviewInputError, field_label_fr, review, write_review
-    from serving.store import DecisionStore, StoreError
+    from core.config import get_settings
+    from batch.review import ReviewInputError, field_label_fr, review, write_review
+    from records.store import DecisionStore, StoreError
 
     when = _date(as_of, "--as-of")
     try:

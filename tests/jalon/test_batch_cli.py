@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from features.io import read_table, write_table
-from policy.cli import allocate_command, review_command, score_command
+from jalon.cli.batch import allocate_command, review_command, score_command
 from tests.conftest import to_record
 
 runner = CliRunner()
@@ -117,11 +117,11 @@ def test_score_errors_exit_2_on_one_line(home: Path, small: Path, population: pd
 
 
 def test_review_command(home: Path, population: pd.DataFrame, tmp_path: Path) -> None:
-    from jalon.config import get_settings
+    from core.config import get_settings
     from models.loading import load_segmentation
     from serving.auth import Principal, Role
     from serving.logic import Advisory
-    from serving.store import DecisionStore
+    from records.store import DecisionStore
     from training.registry import configure
 
     configure(get_settings())

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import synth
+import synthetic as synth
 from features.io import read_table, write_table
 from features.schema import (
     FIELDS,

@@ -27,8 +27,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from features.schema import NEED_CODES
-from serving import store as store_module
-from serving.store import (
+from records import store as store_module
+from records.store import (
     DecisionConflict,
     DecisionRecord,
     DecisionStore,
@@ -187,7 +187,7 @@ def test_concurrent_first_start_migrates_once(tmp_path: Path) -> None:
         import os, time
         while not os.path.exists({str(go)!r}):
             time.sleep(0.005)
-        from serving.store import DecisionStore
+        from records.store import DecisionStore
         DecisionStore({url!r}).dispose()
         print("OK", flush=True)
         """
@@ -428,7 +428,7 @@ def test_committed_decision_survives_sigkill(url: str, db_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import time
-        from serving.store import DecisionStore
+        from records.store import DecisionStore
         store = DecisionStore({url!r})
         d = store.record_decision(suggestion_id="sug-1", advisor_id="advisor-9", action="override",
                                   final_need="SOCIAL_BARRIERS", final_tier="C", reason="garde d'enfants")
@@ -509,7 +509,7 @@ def test_two_processes_racing_first_decisions(url: str, tmp_path: Path, db_path:
     code = textwrap.dedent(
         f"""
         import json, os, sys, time
-        from serving.store import DecisionConflict, DecisionStore
+        from records.store import DecisionConflict, DecisionStore
         store = DecisionStore({url!r})
         while not os.path.exists({str(go)!r}):
             time.sleep(0.002)

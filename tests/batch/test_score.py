@@ -14,10 +14,10 @@ import pytest
 
 from features.io import DataFileError, read_table, write_table
 from features.validation import DataValidationError
-from policy.score import PASS_THROUGH, ExplanationWriter, explanations_from_row, score_file
+from batch.score import PASS_THROUGH, ExplanationWriter, explanations_from_row, score_file
 from serving.auth import Principal, Role
 from serving.logic import Advisory
-from serving.store import DecisionStore
+from records.store import DecisionStore
 
 DAY = date(2025, 3, 3)
 ROWS = 240

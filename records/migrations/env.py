@@ -2,11 +2,11 @@
 
 Two ways in:
 
-* programmatically, from :func:`serving.store.upgrade_database` (what ``DecisionStore``
+* programmatically, from :func:`records.store.upgrade_database` (what ``DecisionStore``
   does): an open connection, already inside a locked transaction, is passed in
   ``config.attributes["connection"]``; the whole upgrade runs in that transaction;
-* from the command line (``alembic -c serving/migrations/alembic.ini ...``): the URL is
-  ``-x url=...``, else ``sqlalchemy.url`` of the ini file, else ``jalon.config``'s
+* from the command line (``alembic -c records/migrations/alembic.ini ...``): the URL is
+  ``-x url=...``, else ``sqlalchemy.url`` of the ini file, else ``core.config``'s
   ``get_settings().db_url``.
 
 No ``target_metadata``: the schema is written out in the revision files, never derived
@@ -26,7 +26,7 @@ def _url() -> str:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from jalon.config import get_settings
+    from core.config import get_settings
 
     return get_settings().db_url
 
@@ -41,7 +41,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        # Called by serving.store.upgrade_database: the caller owns the transaction (and the
+        # Called by records.store.upgrade_database: the caller owns the transaction (and the
         # lock that makes concurrent start-ups safe); begin_transaction() is then a no-op.
         context.configure(connection=connection)
         with context.begin_transaction():
@@ -52,7 +52,7 @@ def run_migrations_online() -> None:
     # the application, so a CLI upgrade and a starting service cannot both migrate.
     if config.config_file_name is not None:
         fileConfig(config.config_file_name, disable_existing_loggers=False)
-    from serving.store import lock_for_migration, make_engine
+    from records.store import lock_for_migration, make_engine
 
     engine = make_engine(_url())
     try:

@@ -48,7 +48,7 @@ def data_synth(
 ) -> None:
     """Generate a synthetic population calibrated on published figures, with its true probabilities."""
     from features.io import DataFileError, file_format, write_table
-    from features.synth import bayes_reference, calibration_report, generate_population, parse_label_bias
+    from synthetic import bayes_reference, calibration_report, generate_population, parse_label_bias
 
     try:
         file_format(out_path)
@@ -130,7 +130,7 @@ def train(
 
 
 def _promote(version: str, force: bool, reason: str | None) -> None:
-    from jalon.config import get_settings
+    from core.config import get_settings
     from training import registry
 
     client = registry.configure(get_settings())
@@ -157,7 +157,7 @@ def promote(
 @app.command()
 def models() -> None:
     """List registered versions with their key figures and aliases."""
-    from jalon.config import get_settings
+    from core.config import get_settings
     from training import registry
 
     client = registry.configure(get_settings())
@@ -173,7 +173,7 @@ def models() -> None:
 
 
 # -- orientation: batch scoring, model 2 allocation, milestone review -------------------
-from policy.cli import allocate_command, review_command, score_command  # noqa: E402
+from jalon.cli.batch import allocate_command, review_command, score_command  # noqa: E402
 
 app.command("score")(score_command)
 app.command("allocate")(allocate_command)
@@ -191,7 +191,7 @@ def serve(
     """Serve the champion model with BentoML (imported from the MLflow registry first)."""
     import subprocess
 
-    from jalon.config import PROJECT_ROOT, get_settings
+    from core.config import PROJECT_ROOT, get_settings
     from serving.bento_model import NoChampion, import_champion
 
     settings = get_settings().ensure()
@@ -213,7 +213,7 @@ def token(
     role: Annotated[str, typer.Option(help="advisor, auditor or admin.")] = "advisor",
 ) -> None:
     """Create a bearer token; only its hash is stored (in JALON_TOKENS_FILE). The token is printed once."""
-    from jalon.config import get_settings
+    from core.config import get_settings
     from serving.auth import TokenError, issue_token
 
     settings = get_settings().ensure()

@@ -1,0 +1,1 @@
+"""Batch application: file scoring with explanations and the milestone review."""

@@ -1,0 +1,1 @@
+"""Ground layer: configuration, errors, named thresholds, French formatting, age bands."""

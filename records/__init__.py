@@ -1,0 +1,1 @@
+"""Records layer: the decisions store, its migrations and every table of the records."""
