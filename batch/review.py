@@ -37,10 +37,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.errors import InvalidInput
 from features.io import DataFileError, file_format, iter_table
 from features.schema import FIELDS_BY_NAME, NEEDS
 from features.validation import DataValidationError, profile_rules, validate_frame
 from models.segmentation import ModelInputError, SegmentationModel, explained_factor
+from models.suggestion import Explanation, Explanations
 from records.store import DecisionRecord, DecisionStore, SuggestionRecord
 
 CHANGE_COLUMNS: tuple[str, ...] = (
@@ -56,7 +58,7 @@ DEFAULT_TOP_MOVED = 3
 _EXPLAIN_CHUNK = 20_000
 
 
-class ReviewInputError(ValueError):
+class ReviewInputError(InvalidInput):
     """A data file that cannot be used for the review (duplicate people, columns the model lacks)."""
 
 
@@ -144,6 +146,11 @@ def _same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
+def _stored_explanations(suggestion: SuggestionRecord) -> Explanations | None:
+    """The explanation recorded with a suggestion, read through the contract (None if none was kept)."""
+    return Explanations.model_validate(suggestion.explanation) if suggestion.explanation else None
+
+
 class _Mover:
     """Compares current contributions with a stored explanation, field by field."""
 
@@ -156,19 +163,19 @@ class _Mover:
     def current_value(self, name: str, x_row: np.ndarray) -> Any:
         """The value as a stored factor shows it (same conversions as the explanation)."""
         value = self.model.encoder.decode_value(name, x_row[self.index[name]])
-        return explained_factor(name, value, 0.0, None)["value"]
+        return explained_factor(name, value, 0.0, None).value
 
-    def known_values(self, stored: dict, policy_context: dict | None) -> dict[str, Any]:
+    def known_values(self, stored: Explanations | None, policy_context: dict | None) -> dict[str, Any]:
         """Values of the original profile that the suggestion kept: its explained factors
         (need and employability) and the barrier fields kept for the policy."""
         known: dict[str, Any] = {}
         for name, value in (policy_context or {}).items():
             if name in self.index:
-                known[name] = None if value is None else explained_factor(name, value, 0.0, None)["value"]
-        for part in (stored or {}).values():
-            for f in (part or {}).get("factors") or []:
-                if isinstance(f, dict) and f.get("field") in self.index:
-                    known[f["field"]] = f.get("value")
+                known[name] = None if value is None else explained_factor(name, value, 0.0, None).value
+        for part in (stored.need, stored.employability) if stored is not None else ():
+            for f in part.factors if part is not None else ():
+                if f.field in self.index:
+                    known[f.field] = f.value
         return known
 
     def _entry(self, target: str | None, need_target: str | None, name: str, known: dict[str, Any],
@@ -185,18 +192,18 @@ class _Mover:
             "delta": 0.0 if new_c is None else new_c - (old_c or 0.0),
         }
 
-    def entries(self, target: str, stored: dict | None, contrib: np.ndarray | None, x_row: np.ndarray,
+    def entries(self, target: str, stored: Explanation | None, contrib: np.ndarray | None, x_row: np.ndarray,
                 need_target: str | None, known: dict[str, Any]) -> list[dict[str, Any]]:
         """One entry per field among the stored top factors of ``target`` and the current ones."""
         if not stored or contrib is None:
             return []
-        old = {f["field"]: f for f in stored.get("factors") or [] if isinstance(f, dict) and "field" in f}
+        old = {f.field: f for f in stored.factors}
         top_new = [self.names[j] for j in np.argsort(-np.abs(contrib), kind="stable")[: self.model.top_factors]]
         out = []
         for name in dict.fromkeys([*old, *top_new]):
             if name not in self.index:
                 continue
-            old_c = float(old[name].get("contribution", 0.0)) if name in old else None
+            old_c = old[name].contribution if name in old else None
             out.append(self._entry(target, need_target, name, known, x_row, old_c, float(contrib[self.index[name]])))
         return out
 
@@ -351,12 +358,9 @@ def _describe_changes(model: SegmentationModel, X: np.ndarray, scores, positions
         pos = positions[start:start + _EXPLAIN_CHUNK]
         Xs = X[pos]
         # Need contributions towards the need the stored explanation was about (else the new one).
-        targets = []
-        for p in pos:
-            stored = (due[ids[p]][0].explanation or {}).get("need") or {}
-            code = stored.get("target")
-            targets.append(class_of.get(code, -1))
-        targets = np.asarray(targets, dtype=int)
+        stored_by_row = [_stored_explanations(due[ids[p]][0]) for p in pos]
+        targets = np.asarray([class_of.get(stored.need.target, -1) if stored is not None and stored.need else -1
+                              for stored in stored_by_row], dtype=int)
         need_c = None
         if model.has_need:
             fallback = scores.need_index[pos]
@@ -364,19 +368,20 @@ def _describe_changes(model: SegmentationModel, X: np.ndarray, scores, positions
         emp_c = model.explain_employability(Xs).values if model.has_employability else None
         for k, p in enumerate(pos):
             suggestion, decision = due[ids[p]]
-            stored = suggestion.explanation or {}
+            stored = stored_by_row[k]
             out = suggestion.output or {}
             x_row = X[p]
             need_target = model.need_classes[targets[k]] if targets[k] >= 0 else None
             known = mover.known_values(stored, out.get("policy_context"))
             entries = []
             if need_c is not None and need_target is not None:
-                entries += mover.entries("need", stored.get("need"), need_c[k], x_row, need_target, known)
+                entries += mover.entries("need", stored and stored.need, need_c[k], x_row, need_target, known)
             if emp_c is not None:
-                entries += mover.entries("employability", stored.get("employability"), emp_c[k], x_row, None, known)
+                entries += mover.entries("employability", stored and stored.employability, emp_c[k], x_row, None,
+                                         known)
             chosen = mover.select(entries, known, x_row)
             text = moved_text_fr(chosen)
-            if not stored:
+            if stored is None:
                 text = "Explication initiale non conservée : " + text if text else "Explication initiale non conservée."
             j_need = None if scores.need_proba is None else int(scores.need_index[p])
             rows.append({

@@ -53,6 +53,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.errors import InvalidInput
 from features.io import DataFileError, file_format, iter_table
 from features.schema import FIELDS_BY_NAME, NEEDS
 from features.validation import DataValidationError, profile_rules, validate_frame
@@ -77,7 +78,7 @@ EXPLAIN_SLICE_ROWS = 10_000
 Progress = Callable[[int, int | None], None]
 
 
-class ScoringError(ValueError):
+class ScoringError(InvalidInput):
     """A scoring run that cannot proceed (bad output path, columns the model lacks...)."""
 
 
@@ -209,7 +210,7 @@ class ExplanationWriter:
     def _fragment(self, j: int, x: float, towards: bool, label: str | None) -> tuple[str, str]:
         name = self.names[j]
         value = self.model.encoder.decode_value(name, x)
-        factor = explained_factor(name, value, 0.0 if towards else -1.0, label)
+        factor = explained_factor(name, value, 0.0 if towards else -1.0, label).model_dump()
         factor["contribution"] = None
         text = json.dumps(factor, ensure_ascii=False)
         prefix, suffix = text.split(_CONTRIBUTION_SLOT)

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REGISTERED_MODEL_NAME = "jalon-segmentation"
 CHAMPION_ALIAS = "champion"
@@ -18,7 +20,19 @@ BENTO_MODEL_NAME = "jalon-segmentation"
 DEFAULT_EXPERIMENT = "jalon-segmentation"
 
 
+DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 4
+
 _URIS_SET_BY_JALON: set[str] = set()
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r} must be a whole number of at least 1")
+    return int(raw)
 
 
 def remember_tracking_uri(uri: str) -> None:
@@ -65,6 +79,26 @@ class Settings:
     @property
     def tokens_file(self) -> Path:
         return Path(os.environ.get("JALON_TOKENS_FILE") or self.home / "tokens.json")
+
+    @property
+    def env_tokens(self) -> list[str]:
+        """``role:subject:token`` entries from ``JALON_TOKENS`` (comma-separated), for tests and CI."""
+        return [e.strip() for e in os.environ.get("JALON_TOKENS", "").split(",") if e.strip()]
+
+    @property
+    def bento_model_tag(self) -> str:
+        """The BentoML model the service loads (``JALON_BENTO_MODEL``; ``jalon serve`` sets it)."""
+        return os.environ.get("JALON_BENTO_MODEL") or f"{BENTO_MODEL_NAME}:latest"
+
+    @property
+    def workers(self) -> int:
+        """Server worker processes (``JALON_WORKERS``): one per core; each loads the model (~330 MiB)."""
+        return _positive_int("JALON_WORKERS", DEFAULT_WORKERS)
+
+    @property
+    def threads(self) -> int:
+        """Request threads per worker (``JALON_THREADS``): database writes wait on I/O, not the CPU."""
+        return _positive_int("JALON_THREADS", DEFAULT_THREADS)
 
     def ensure(self) -> "Settings":
         for folder in (self.home, self.data_dir, self.mlflow_dir, self.artifact_root):

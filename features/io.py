@@ -11,11 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from core.errors import InvalidInput
 
 SUPPORTED = (".parquet", ".csv")
 
 
-class DataFileError(ValueError):
+class DataFileError(InvalidInput):
     """A data file that cannot be read as a table (wrong extension, unreadable, empty)."""
 
 

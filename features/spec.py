@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field as PydanticField, ValidationError, model_validator
 
+from core.errors import ConfigError
 from features.schema import FIELDS, NEED_CODES, Field
 from features.validation import ColumnRule, validate_frame
 
@@ -41,7 +42,7 @@ SpecType = Literal["numeric", "integer", "categorical", "boolean", "string"]
 DEFAULT_AUDITED_FEATURES = ("rsa_recipient", "qpv_resident")
 
 
-class SpecError(ValueError):
+class SpecError(ConfigError):
     """A spec that cannot be used (bad YAML, unknown role, contradictions)."""
 
 

@@ -20,10 +20,11 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from core.errors import InvalidInput
 from features.spec import TrainingSpec
 
 
-class UnknownCategoryError(ValueError):
+class UnknownCategoryError(InvalidInput):
     """A categorical value that the fitted encoder has never seen."""
 
 

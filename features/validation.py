@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from core.errors import InvalidInput
 from features.schema import FIELDS, Field, Role
 
 #: How many messages the string form of an error shows; the full list stays on the error.
@@ -31,7 +32,7 @@ _TRUE_WORDS = {"true", "1"}
 _FALSE_WORDS = {"false", "0"}
 
 
-class DataValidationError(ValueError):
+class DataValidationError(InvalidInput):
     """A table that breaks its rules. ``messages`` lists every problem found."""
 
     def __init__(self, messages: Sequence[str], source: str = "data") -> None:

@@ -18,13 +18,27 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from core import french
+from core.errors import InvalidInput
+from core.thresholds import ReviewPolicy, TierBands  # also keeps pickled models loading (their class paths)
 from features.schema import FIELDS_BY_NAME, NEEDS, PROTECTED_COLUMNS, TIERS
 from features.spec import TrainingSpec
 from features.transforms import FrameEncoder, UnknownCategoryError
 from models.calibration import ProbabilityCalibrator
 from models.explainer import ClassExplainer, Contributions, contributions
+from models.suggestion import (
+    EmployabilityOut,
+    Explanation,
+    Explanations,
+    Factor,
+    ModelSuggestion,
+    NeedShare,
+    NeedSuggestion,
+    ReviewReason,
+    TierBandsOut,
+)
 
-class ModelInputError(ValueError):
+class ModelInputError(InvalidInput):
     """Data the fitted model cannot take: a missing input column or an unknown code."""
 
 
@@ -32,77 +46,27 @@ NEED_UNITS = "log-odds (softmax margin of the suggested need)"
 EMPLOYABILITY_UNITS = "log-odds (uncalibrated employability score)"
 
 
-@dataclass(frozen=True)
-class TierBands:
-    """Employability tier bands on the calibrated probability: A if p >= a, B if p >= b, else C."""
-
-    a: float = 0.60
-    b: float = 0.30
-
-    def __post_init__(self) -> None:
-        if not 0 < self.b < self.a < 1:
-            raise ValueError(f"tier bands must satisfy 0 < B ({self.b}) < A ({self.a}) < 1")
-
-    def tier(self, p: np.ndarray) -> np.ndarray:
-        p = np.asarray(p, dtype=float)
-        return np.where(p >= self.a, "A", np.where(p >= self.b, "B", "C"))
-
-    def to_dict(self) -> dict[str, float]:
-        return {"A": self.a, "B": self.b}
-
-
-@dataclass(frozen=True)
-class ReviewPolicy:
-    """When a suggestion is flagged for careful review by the advisor.
-
-    ``LOW_CONFIDENCE``: the suggested need's probability is below ``min_top_probability``;
-    ``CLOSE_CALL``: the two most likely needs are within ``min_margin``;
-    ``TIER_BORDERLINE``: the employability probability is within ``tier_borderline`` of a band.
-    """
-
-    min_top_probability: float = 0.50
-    min_margin: float = 0.10
-    tier_borderline: float = 0.03
-
-    def flags(self, need_proba: np.ndarray | None, p_employed: np.ndarray | None,
-              bands: TierBands) -> dict[str, np.ndarray]:
-        """Each review reason as a boolean vector over the rows (vectorised for batches)."""
-        out: dict[str, np.ndarray] = {}
-        if need_proba is not None:
-            top2 = np.sort(need_proba, axis=1)[:, -2:]
-            out["LOW_CONFIDENCE"] = top2[:, 1] < self.min_top_probability
-            out["CLOSE_CALL"] = top2[:, 1] - top2[:, 0] < self.min_margin
-        if p_employed is not None:
-            out["TIER_BORDERLINE"] = (np.abs(p_employed - bands.a) < self.tier_borderline) | (
-                np.abs(p_employed - bands.b) < self.tier_borderline)
-        return out
-
-    def reasons(self, need_proba: np.ndarray | None, p_employed: float | None,
-                bands: TierBands) -> list[dict[str, str]]:
-        """The review reasons of one row, with a French message for the advisor."""
-        flags = self.flags(None if need_proba is None else need_proba[None, :],
-                           None if p_employed is None else np.array([p_employed]), bands)
-        reasons = []
-        if need_proba is not None:
-            top2 = np.sort(need_proba)[-2:]
-            if flags["LOW_CONFIDENCE"][0]:
-                reasons.append({"code": "LOW_CONFIDENCE", "message_fr":
-                                f"Le modèle est peu sûr : le besoin suggéré n'a que {_pct(top2[1])} de probabilité."})
-            if flags["CLOSE_CALL"][0]:
-                reasons.append({"code": "CLOSE_CALL", "message_fr":
-                                f"Deux besoins sont proches ({_pct(top2[1])} et {_pct(top2[0])}) : "
-                                "examinez les deux avec la personne."})
-        if p_employed is not None and flags["TIER_BORDERLINE"][0]:
-            edge, name = min(((bands.a, "A"), (bands.b, "B")), key=lambda e: abs(p_employed - e[0]))
-            reasons.append({"code": "TIER_BORDERLINE", "message_fr":
-                            f"La probabilité d'accès à l'emploi ({_pct(p_employed)}) est à la limite "
-                            f"du palier {name} ({_pct(edge)})."})
-        return reasons
-
-
-def _pct(p: float) -> str:
-    """A probability as French advisors write it: « 42 % »."""
-    return f"{p * 100:.0f} %"
+def review_reasons(policy: ReviewPolicy, need_proba: np.ndarray | None, p_employed: float | None,
+                   bands: TierBands) -> list[ReviewReason]:
+    """The review reasons of one row, with a French message for the advisor."""
+    flags = policy.flags(None if need_proba is None else need_proba[None, :],
+                         None if p_employed is None else np.array([p_employed]), bands)
+    reasons = []
+    if need_proba is not None:
+        top2 = np.sort(need_proba)[-2:]
+        if flags["LOW_CONFIDENCE"][0]:
+            reasons.append(ReviewReason(code="LOW_CONFIDENCE", message_fr=(
+                f"Le modèle est peu sûr : le besoin suggéré n'a que {french.percent(top2[1])} de probabilité.")))
+        if flags["CLOSE_CALL"][0]:
+            reasons.append(ReviewReason(code="CLOSE_CALL", message_fr=(
+                f"Deux besoins sont proches ({french.percent(top2[1])} et {french.percent(top2[0])}) : "
+                "examinez les deux avec la personne.")))
+    if p_employed is not None and flags["TIER_BORDERLINE"][0]:
+        edge, name = min(((bands.a, "A"), (bands.b, "B")), key=lambda e: abs(p_employed - e[0]))
+        reasons.append(ReviewReason(code="TIER_BORDERLINE", message_fr=(
+            f"La probabilité d'accès à l'emploi ({french.percent(p_employed)}) est à la limite "
+            f"du palier {name} ({french.percent(edge)}).")))
+    return reasons
 
 
 def softmax(raw: np.ndarray) -> np.ndarray:
@@ -259,8 +223,8 @@ class SegmentationModel:
     def explain_employability(self, X: np.ndarray) -> Contributions:
         return contributions(self._emp_booster, X)
 
-    def _factors(self, x: np.ndarray, contrib: np.ndarray, base: float, target_label: str | None,
-                 units: str, target: str) -> dict[str, Any]:
+    def _explanation(self, x: np.ndarray, contrib: np.ndarray, base: float, target_label: str | None,
+                     units: str, target: str) -> Explanation:
         order = np.argsort(-np.abs(contrib), kind="stable")
         shown = order[: self.top_factors]
         factors = []
@@ -268,61 +232,54 @@ class SegmentationModel:
             name = self.feature_names[j]
             value = self.encoder.decode_value(name, x[j])
             factors.append(explained_factor(name, value, float(contrib[j]), target_label))
-        other = float(contrib[order[self.top_factors:]].sum())
-        return {
-            "target": target, "units": units, "base_value": float(base),
-            "raw_score": float(base + contrib.sum()), "factors": factors,
-            "other_contribution": other,
-        }
+        return Explanation(target=target, units=units, base_value=float(base), raw_score=float(base + contrib.sum()),
+                           factors=factors, other_contribution=float(contrib[order[self.top_factors:]].sum()))
 
-    def suggest_encoded(self, X: np.ndarray, explain: bool = True) -> list[dict[str, Any]]:
-        """Suggestions (JSON-ready dicts) for encoded rows, as ``POST /suggest`` returns them."""
+    def suggest_encoded(self, X: np.ndarray, explain: bool = True) -> list[ModelSuggestion]:
+        """Suggestions for encoded rows (the model's part of what ``POST /suggest`` returns)."""
         if len(X) == 0:
             return []
         scores = self.score(X)
         need_idx = scores.need_index
         need_contrib = self.explain_need(X, need_idx) if explain and need_idx is not None else None
         emp_contrib = self.explain_employability(X) if explain and scores.emp_raw is not None else None
+        bands = TierBandsOut(**self.tier_bands.to_dict())
         out = []
         for i in range(len(X)):
-            item: dict[str, Any] = {"need": None, "employability": None}
+            need: NeedSuggestion | None = None
             proba_i = None
-            if need_idx is not None:
+            if need_idx is not None and scores.need_proba is not None:
                 proba_i = scores.need_proba[i]
                 code = self.need_classes[need_idx[i]]
-                item["need"] = {
-                    "code": code, "label_fr": NEEDS.get(code, code), "probability": float(proba_i[need_idx[i]]),
-                    "distribution": [
-                        {"code": c, "label_fr": NEEDS.get(c, c), "probability": float(p)}
-                        for c, p in sorted(zip(self.need_classes, proba_i), key=lambda cp: -cp[1])
-                    ],
-                }
+                need = NeedSuggestion(
+                    code=code, label_fr=NEEDS.get(code, code), probability=float(proba_i[need_idx[i]]),
+                    distribution=[NeedShare(code=c, label_fr=NEEDS.get(c, c), probability=float(p))
+                                  for c, p in sorted(zip(self.need_classes, proba_i, strict=True),
+                                                     key=lambda cp: -cp[1])])
+            employability: EmployabilityOut | None = None
             p_emp = None
-            if scores.p_employed is not None:
+            if scores.p_employed is not None and scores.tier is not None:
                 p_emp = float(scores.p_employed[i])
                 tier = str(scores.tier[i])
-                item["employability"] = {"probability": p_emp, "tier": tier, "tier_label_fr": TIERS[tier],
-                                         "bands": self.tier_bands.to_dict()}
-            reasons = self.review.reasons(proba_i, p_emp, self.tier_bands)
-            item["needs_review"] = bool(reasons)
-            item["review_reasons"] = reasons
+                employability = EmployabilityOut(probability=p_emp, tier=tier, tier_label_fr=TIERS[tier],
+                                                 bands=bands)
+            reasons = review_reasons(self.review, proba_i, p_emp, self.tier_bands)
+            explanations = None
             if explain:
-                item["explanations"] = {
-                    "need": None if need_contrib is None else self._factors(
-                        X[i], need_contrib.values[i], need_contrib.base[i], NEEDS.get(item["need"]["code"]),
-                        NEED_UNITS, item["need"]["code"]),
-                    "employability": None if emp_contrib is None else self._factors(
-                        X[i], emp_contrib.values[i], emp_contrib.base[i], None, EMPLOYABILITY_UNITS,
-                        "employed_6m"),
-                }
-            out.append(item)
+                explanations = Explanations(
+                    need=None if need_contrib is None or need is None else self._explanation(
+                        X[i], need_contrib.values[i], need_contrib.base[i], need.label_fr, NEED_UNITS, need.code),
+                    employability=None if emp_contrib is None else self._explanation(
+                        X[i], emp_contrib.values[i], emp_contrib.base[i], None, EMPLOYABILITY_UNITS, "employed_6m"))
+            out.append(ModelSuggestion(need=need, employability=employability, needs_review=bool(reasons),
+                                       review_reasons=reasons, explanations=explanations))
         return out
 
-    def suggest_records(self, records: Sequence[Mapping[str, Any]], explain: bool = True) -> list[dict[str, Any]]:
+    def suggest_records(self, records: Sequence[Mapping[str, Any]], explain: bool = True) -> list[ModelSuggestion]:
         return self.suggest_encoded(self.encode_records(records), explain=explain)
 
 
-def explained_factor(name: str, value: Any, contribution: float, need_label: str | None) -> dict[str, Any]:
+def explained_factor(name: str, value: Any, contribution: float, need_label: str | None) -> Factor:
     """One explained factor, with the French sentence an advisor reads."""
     schema_field = FIELDS_BY_NAME.get(name)
     label = schema_field.label_fr if schema_field else name
@@ -335,14 +292,13 @@ def explained_factor(name: str, value: Any, contribution: float, need_label: str
         effect = "augmente les chances d'emploi" if towards else "réduit les chances d'emploi"
     if isinstance(value, float) and value.is_integer() and schema_field and schema_field.kind == "integer":
         value = int(value)
-    return {
-        "field": name, "label_fr": label, "value": value, "display_value": shown_value,
-        "contribution": contribution, "direction": "towards" if towards else "against",
-        "sentence_fr": f"{described} : {effect}",
+    return Factor(
+        field=name, label_fr=label, value=value, display_value=shown_value, contribution=contribution,
+        direction="towards" if towards else "against", sentence_fr=f"{described} : {effect}",
         # Protected attributes are never model inputs by default; if a spec made one an
         # input, reports to the person must not give it as a reason.
-        "protected": name in PROTECTED_COLUMNS,
-    }
+        protected=name in PROTECTED_COLUMNS,
+    )
 
 
 def make_lgbm(objective: str, params: Mapping[str, Any], seed: int, n_classes: int | None = None) -> lgb.LGBMClassifier:

@@ -43,6 +43,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from features.schema import NEED_CODES, TIER_CODES
+from core.errors import Conflict, NotFound, Unavailable
 from core.config import get_settings
 
 __all__ = [
@@ -77,15 +78,15 @@ _PG_MIGRATION_LOCK = 0x4A41_4C4F4E  # "JALON"
 # --------------------------------------------------------------------------- errors
 
 
-class SuggestionNotFound(LookupError):
+class SuggestionNotFound(NotFound):
     """No suggestion with this id was recorded."""
 
 
-class DecisionConflict(Exception):
+class DecisionConflict(Conflict):
     """The suggestion already has a decision and ``revision=True`` was not given."""
 
 
-class StoreError(Exception):
+class StoreError(Unavailable):
     """Another integrity or database problem (duplicate id, database unavailable...)."""
 
 
@@ -557,7 +558,7 @@ class DecisionStore:
         with self._read() as conn:
             found = self._load_suggestions(conn, [suggestion_id])
         if suggestion_id not in found:
-            raise SuggestionNotFound(f"no suggestion with id {suggestion_id!r}")
+            raise SuggestionNotFound(f"suggestion_id {suggestion_id!r}: no such suggestion")
         return found[suggestion_id]
 
     def suggestions_for_person(self, person_id: str) -> list[SuggestionRecord]:
@@ -750,7 +751,7 @@ class DecisionStore:
             sa.select(suggestions.c.suggestion_id).where(suggestions.c.suggestion_id == suggestion_id)
         )
         if exists is None:
-            raise SuggestionNotFound(f"no suggestion with id {suggestion_id!r}")
+            raise SuggestionNotFound(f"suggestion_id {suggestion_id!r}: no such suggestion")
 
     def _decision_at(self, suggestion_id: str, sequence: int) -> str | None:
         with self._read() as conn:

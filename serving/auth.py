@@ -27,6 +27,9 @@ from pathlib import Path
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.errors import InvalidInput
+from core.config import get_settings
+
 
 class Role(StrEnum):
     ADVISOR = "advisor"
@@ -42,7 +45,7 @@ class Principal:
     role: Role
 
 
-class TokenError(ValueError):
+class TokenError(InvalidInput):
     """A token configuration that cannot be used."""
 
 
@@ -65,7 +68,7 @@ class TokenRegistry:
     @classmethod
     def from_environment(cls, tokens_file: Path | None = None) -> "TokenRegistry":
         registry = cls()
-        for entry in filter(None, (e.strip() for e in os.environ.get("JALON_TOKENS", "").split(","))):
+        for entry in get_settings().env_tokens:
             parts = entry.split(":", 2)
             if len(parts) != 3:
                 raise TokenError("JALON_TOKENS entries are role:subject:token separated by commas")
@@ -159,8 +162,6 @@ class AuthMiddleware:
 
     def _registry(self) -> TokenRegistry:
         if self.registry is None:
-            from core.config import get_settings
-
             self.registry = TokenRegistry.from_environment(get_settings().tokens_file)
         return self.registry
 

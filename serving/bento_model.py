@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 
+from core.errors import NotFound
 from core.config import BENTO_MODEL_NAME, CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings
 
 MLFLOW_FOLDER = "mlflow_model"
 
 
-class NoChampion(RuntimeError):
+class NoChampion(NotFound):
     """No version of the registered model carries the champion alias."""
 
 

@@ -9,8 +9,26 @@ is exactly such a list.
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.errors import Conflict, Forbidden, InvalidInput, JalonError, NotFound, Refused, Unavailable
+
+#: The HTTP status of each kind of user-facing error (the first matching class wins).
+STATUS_OF: tuple[tuple[type[JalonError], HTTPStatus], ...] = (
+    (NotFound, HTTPStatus.NOT_FOUND),
+    (Conflict, HTTPStatus.CONFLICT),
+    (Forbidden, HTTPStatus.FORBIDDEN),
+    (Unavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+    (Refused, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (InvalidInput, HTTPStatus.UNPROCESSABLE_ENTITY),
+)
+
+
+def status_of(exc: JalonError) -> HTTPStatus:
+    """The HTTP status for a user-facing error (422 for any kind not listed)."""
+    return next((status for kind, status in STATUS_OF if isinstance(exc, kind)), HTTPStatus.UNPROCESSABLE_ENTITY)
 
 
 class ErrorBodyMiddleware:

@@ -19,16 +19,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from core.errors import Forbidden, InvalidInput
 from models.segmentation import SegmentationModel
+from models.suggestion import Recommendation, Suggestion
 from policy.recommend import Catalogue, load_catalogue, recommend
 from serving.auth import Principal, Role
 from records.store import DecisionRecord, DecisionStore, SuggestionRecord
+from records.suggestions import stored_suggestion, suggestion_row
 
 log = logging.getLogger("jalon.serving")
-
-
-class Forbidden(PermissionError):
-    """The principal may not act on this resource."""
 
 
 def input_hash(record: Mapping[str, Any]) -> str:
@@ -69,39 +68,29 @@ class Advisory:
 
     # -- suggestions --------------------------------------------------------------------
     def suggest(self, records: Sequence[Mapping[str, Any]], principal: Principal,
-                today: date | None = None) -> list[dict[str, Any]]:
+                today: date | None = None) -> list[Suggestion]:
         """Score, explain, recommend and record each profile; return the suggestions."""
-        created = datetime.now(UTC)
+        created = datetime.now(UTC).replace(microsecond=0)
         today = today or created.date()
         outputs = self.model.suggest_records(records)
         results, rows = [], []
-        for record, output in zip(records, outputs):
-            suggestion_id = uuid.uuid4().hex
-            recommendation = self._recommend(output, record, today)
-            result = {
-                "suggestion_id": suggestion_id, "model_version": self.model_version,
-                "created_at": created.isoformat(timespec="seconds"), "person_id": record["person_id"],
-                "agency_id": record.get("agency_id"), **output, "recommendation": recommendation,
-            }
-            results.append(result)
-            stored_output = {k: result[k] for k in ("need", "employability", "needs_review", "review_reasons",
-                                                    "recommendation")}
-            stored_output["policy_context"] = {f: record.get(f) for f in self._policy_fields}
-            rows.append({"suggestion_id": suggestion_id, "model_version": self.model_version,
-                         "person_id": record["person_id"], "agency_id": record.get("agency_id"),
-                         "advisor_id": principal.subject, "input_hash": input_hash(record),
-                         "output": stored_output, "explanation": output.get("explanations") or {},
-                         "created_at": created})
+        for record, output in zip(records, outputs, strict=True):
+            suggestion = Suggestion(
+                suggestion_id=uuid.uuid4().hex, model_version=self.model_version, created_at=created,
+                person_id=record["person_id"], agency_id=record.get("agency_id"),
+                **dict(output), recommendation=self._recommend(output.need_code, output.tier, record, today))
+            results.append(suggestion)
+            rows.append(suggestion_row(suggestion, advisor_id=principal.subject, input_hash=input_hash(record),
+                                       policy_context={f: record.get(f) for f in self._policy_fields}))
         self.store.record_suggestions(rows)
         log.info("suggested %d profile(s) with model %s for %s", len(rows), self.model_version, principal.subject)
         return results
 
-    def _recommend(self, output: Mapping[str, Any], record: Mapping[str, Any] | None, when: date) -> dict | None:
-        need = (output.get("need") or {}).get("code")
-        tier = (output.get("employability") or {}).get("tier")
+    def _recommend(self, need: str | None, tier: str | None, record: Mapping[str, Any] | None,
+                   when: date) -> Recommendation | None:
         if need is None or tier is None:
             return None
-        return recommend(need, tier, record, when, self.catalogue).to_dict()
+        return Recommendation.model_validate(recommend(need, tier, record, when, self.catalogue).to_dict())
 
     # -- decisions ----------------------------------------------------------------------
     def decide(self, decision: Mapping[str, Any], principal: Principal, today: date | None = None) -> DecisionRecord:
@@ -111,12 +100,12 @@ class Advisory:
         suggestion = self.store.get_suggestion(decision["suggestion_id"])
         self._check_owner(suggestion, principal)
         output = suggestion.output
-        suggested_need = (output.get("need") or {}).get("code")
-        suggested_tier = (output.get("employability") or {}).get("tier")
+        suggested = stored_suggestion(suggestion)
+        suggested_need, suggested_tier = suggested.need_code, suggested.tier
         final_need = decision.get("need") or suggested_need
         final_tier = decision.get("tier") or suggested_tier
         if final_need is None or final_tier is None:
-            raise ValueError("this model suggests only one of need and tier: give the other in the decision")
+            raise InvalidInput("this model suggests only one of need and tier: give the other in the decision")
         today = today or datetime.now(UTC).date()
         recommendation = recommend(final_need, final_tier, output.get("policy_context") or {}, today,
                                    self.catalogue).to_dict()
@@ -154,10 +143,5 @@ def decision_to_dict(record: DecisionRecord) -> dict[str, Any]:
 
 
 def suggestion_to_dict(record: SuggestionRecord) -> dict[str, Any]:
-    output = {k: v for k, v in record.output.items() if k != "policy_context"}
-    return {
-        "suggestion_id": record.suggestion_id, "created_at": record.created_at.isoformat(timespec="seconds"),
-        "model_version": record.model_version, "agency_id": record.agency_id, "person_id": record.person_id,
-        "advisor_id": record.advisor_id, "input_hash": record.input_hash, **output,
-        "explanations": record.explanation,
-    }
+    return {**stored_suggestion(record).model_dump(mode="json"), "advisor_id": record.advisor_id,
+            "input_hash": record.input_hash}

@@ -2,85 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from features.api_models import ID_PATTERN, Profile
 from features.schema import NEED_CODES, TIER_CODES
+from models.suggestion import Recommendation, Suggestion
 
 MAX_BATCH = 1000
 NeedCode = Literal[NEED_CODES]  # type: ignore[valid-type]
 TierCode = Literal[TIER_CODES]  # type: ignore[valid-type]
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class NeedShare(_Out):
-    code: str
-    label_fr: str
-    probability: float
-
-
-class NeedOut(NeedShare):
-    distribution: list[NeedShare]
-
-
-class EmployabilityOut(_Out):
-    probability: float = Field(description="calibrated probability of a job of at least one month within 6 months")
-    tier: str
-    tier_label_fr: str
-    bands: dict[str, float]
-
-
-class Factor(_Out):
-    field: str
-    label_fr: str
-    value: Any
-    display_value: str
-    contribution: float = Field(description="signed SHAP value, in the explanation's units")
-    direction: Literal["towards", "against"]
-    sentence_fr: str
-
-
-class Explanation(_Out):
-    target: str
-    units: str
-    base_value: float
-    raw_score: float = Field(description="base_value + sum of all contributions (shown and other)")
-    factors: list[Factor]
-    other_contribution: float = Field(description="sum of the contributions of the fields not shown")
-
-
-class Explanations(_Out):
-    need: Explanation | None
-    employability: Explanation | None
-
-
-class ReviewReason(_Out):
-    code: str
-    message_fr: str
-
-
-class SuggestionOut(_Out):
-    suggestion_id: str
-    model_version: str
-    created_at: str
-    person_id: str
-    agency_id: str | None
-    need: NeedOut | None
-    employability: EmployabilityOut | None
-    needs_review: bool
-    review_reasons: list[ReviewReason]
-    explanations: Explanations
-    recommendation: dict[str, Any] | None = Field(
-        default=None, description="model 1 path suggested from the need, tier and barriers (policy catalogue)")
-
-
 class BatchOut(BaseModel):
-    suggestions: list[SuggestionOut]
+    model_config = ConfigDict(extra="forbid")
+
+    suggestions: list[Suggestion]
+
+
+class SuggestionRead(Suggestion):
+    """A recorded suggestion as an auditor reads it: who asked, and the hash of the profile."""
+
+    advisor_id: str
+    input_hash: str = Field(description="SHA-256 of the canonical profile (the profile itself is never kept)")
 
 
 class DecisionIn(BaseModel):
@@ -116,12 +61,16 @@ class DecisionOut(BaseModel):
     reason: str | None
     revision_of: str | None
     created_at: str
-    recommendation: dict[str, Any] | None
+    recommendation: Recommendation | None
     milestone_date: str | None
 
 
-class SuggestionWithDecisions(BaseModel):
-    suggestion: dict[str, Any]
+class SuggestionHistory(BaseModel):
+    """``GET /suggestions/{id}``: the suggestion and its decisions, oldest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    suggestion: SuggestionRead
     decisions: list[DecisionOut]
 
 

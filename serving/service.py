@@ -10,7 +10,6 @@ registry's champion), resolved when this module is imported.
 from __future__ import annotations
 
 import gc
-import os
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -19,19 +18,21 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from bentoml.exceptions import BentoMLException
 
+from core.errors import JalonError
 from features.api_models import Profile
-from core.config import BENTO_MODEL_NAME
+from core.config import get_settings
 from models.loading import load_segmentation
 from serving import logic, privacy
 from serving.auth import AuthMiddleware, Principal
-from serving.errors import ErrorBodyMiddleware
-from serving.schemas import (BatchOut, DecisionIn, DecisionOut, NeedCode, ProfileBatch, SuggestionOut,
+from serving.errors import ErrorBodyMiddleware, status_of
+from models.suggestion import Suggestion
+from serving.schemas import (BatchOut, DecisionIn, DecisionOut, NeedCode, ProfileBatch, SuggestionHistory,
                              TierCode)
-from records.store import DecisionConflict, DecisionStore, SuggestionNotFound
+from records.store import DecisionConflict, DecisionStore
 from serving.ui import report_html, ui_app
 
 privacy.install()
-MODEL_TAG = os.environ.get("JALON_BENTO_MODEL", f"{BENTO_MODEL_NAME}:latest")
+SETTINGS = get_settings()
 read_app = FastAPI(title="Jalon reads")
 report_app = FastAPI(title="Jalon person report")
 
@@ -51,17 +52,17 @@ def _principal(ctx: bentoml.Context | Request) -> Principal:
 @bentoml.service(
     name="jalon",
     traffic={"timeout": 60, "max_concurrency": 64},
-    workers=int(os.environ.get("JALON_WORKERS", "1")),
+    workers=SETTINGS.workers,
     # Sync APIs run one at a time per worker unless threads are given; LightGBM and SQLite
     # release the GIL, and the store queues this process's writers on its own lock.
-    threads=int(os.environ.get("JALON_THREADS", "4")),
+    threads=SETTINGS.threads,
     metrics={"enabled": True},
 )
 @bentoml.asgi_app(read_app, path="/suggestions")
 @bentoml.asgi_app(report_app, path="/report")
 @bentoml.asgi_app(ui_app, path="/ui")
 class Jalon:
-    bento_model = bentoml.models.BentoModel(MODEL_TAG)
+    bento_model = bentoml.models.BentoModel(SETTINGS.bento_model_tag)
 
     def __init__(self) -> None:
         model = load_segmentation(self.bento_model.path_of("mlflow_model"))
@@ -74,15 +75,14 @@ class Jalon:
         gc.freeze()
 
     @bentoml.api(route="/suggest")
-    def suggest(self, profile: Profile, ctx: bentoml.Context) -> SuggestionOut:  # type: ignore[valid-type]
+    def suggest(self, profile: Profile, ctx: bentoml.Context) -> Suggestion:  # type: ignore[valid-type]
         """Suggest a primary need and an employability tier for one profile, explained."""
-        return SuggestionOut.model_validate(self.advisory.suggest([profile.model_dump()], _principal(ctx))[0])
+        return self.advisory.suggest([profile.model_dump()], _principal(ctx))[0]
 
     @bentoml.api(route="/suggest_batch")
     def suggest_batch(self, profiles: ProfileBatch, ctx: bentoml.Context) -> BatchOut:
         """Suggestions for up to 1,000 profiles."""
-        return BatchOut.model_validate(
-            {"suggestions": self.advisory.suggest([p.model_dump() for p in profiles], _principal(ctx))})
+        return BatchOut(suggestions=self.advisory.suggest([p.model_dump() for p in profiles], _principal(ctx)))
 
     @bentoml.api(route="/decisions")
     def decisions(self, suggestion_id: str, advisor_id: str, action: Literal["confirm", "override"],
@@ -97,15 +97,11 @@ class Jalon:
                               tier=tier, reason=reason, revision=revision)
         try:
             record = self.advisory.decide(decision.model_dump(), _principal(ctx))
-        except SuggestionNotFound:
-            raise _error(HTTPStatus.NOT_FOUND, f"suggestion_id {suggestion_id!r}: no such suggestion")
         except DecisionConflict:
             raise _error(HTTPStatus.CONFLICT, f"suggestion_id {suggestion_id!r} already has a decision; "
-                                              "send revision=true to revise it (history is kept)")
-        except logic.Forbidden as exc:
-            raise _error(HTTPStatus.FORBIDDEN, str(exc))
-        except ValueError as exc:
-            raise _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
+                                              "send revision=true to revise it (history is kept)") from None
+        except JalonError as exc:
+            raise _error(status_of(exc), str(exc)) from None
         return DecisionOut.model_validate(logic.decision_to_dict(record))
 
     @bentoml.api(route="/my_decisions")
@@ -124,12 +120,10 @@ class Jalon:
     def _read(self, suggestion_id: str, request: Request):
         try:
             return self.advisory.read(suggestion_id, _principal(request))
-        except SuggestionNotFound:
-            return JSONResponse({"error": f"suggestion_id {suggestion_id!r}: no such suggestion"}, status_code=404)
-        except logic.Forbidden as exc:
-            return JSONResponse({"error": str(exc)}, status_code=403)
+        except JalonError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=status_of(exc))
 
-    @read_app.get("/{suggestion_id}")
+    @read_app.get("/{suggestion_id}", response_model=SuggestionHistory)
     def get_suggestion(self, suggestion_id: str, request: Request):
         """A suggestion with its decisions, oldest first (advisors: their own; auditors: all)."""
         found = self._read(suggestion_id, request)

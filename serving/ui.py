@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.staticfiles import StaticFiles
 
+from core import french
+from core.thresholds import confidence_level
 from features.api_models import ID_PATTERN
 from features.schema import GROUPS, NEEDS, PROTECTED_COLUMNS, TIERS, Field, profile_fields
 from models.card import KNOWN_LIMITS, OVERSIGHT
+from models.suggestion import Explanation, Factor, Recommendation
 from records.store import DecisionRecord, SuggestionRecord
+from records.suggestions import stored_suggestion
 
 __all__ = ["EXAMPLE_PROFILE", "form_groups", "page_html", "report_html", "ui_app"]
 
@@ -58,52 +62,17 @@ _env = Environment(
 REPORT_CSS = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")
 REPORT_STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(REPORT_CSS.encode("utf-8")).digest()).decode() + "'"
 
-_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-              "octobre", "novembre", "décembre")
-
-
 # --------------------------------------------------------------------------- formatting helpers
-
-
-def _paris(moment: dt.datetime) -> dt.datetime:
-    """A UTC datetime in French local time (UTC if the time-zone database is missing)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    try:
-        from zoneinfo import ZoneInfo
-
-        return moment.astimezone(ZoneInfo("Europe/Paris"))
-    except Exception:  # no tzdata: stay in UTC rather than fail the report
-        return moment.astimezone(dt.UTC)
 
 
 def date_fr(value: dt.date | dt.datetime | str | None) -> str:
     """``27 mars 2027`` (a date, a datetime or ISO text); empty for None."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        value = _paris(value).date()
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {_MONTHS_FR[value.month - 1]} {value.year}"
+    return french.date(value)
 
 
 def percent_fr(p: float | None) -> str:
-    """``74 %`` (with a non-breaking space)."""
-    if p is None:
-        return "non disponible"
-    return f"{round(float(p) * 100)}\u00a0%"
-
-
-def _number_fr(x: float | None) -> str:
-    if x is None:
-        return ""
-    text = str(int(x)) if float(x).is_integer() else f"{x:g}"
-    return text.replace(".", ",")
+    """``74 %`` (narrow no-break space), « non disponible » for None."""
+    return french.percent(p)
 
 
 _env.filters["date_fr"] = date_fr
@@ -142,7 +111,7 @@ def _widget(f: Field) -> dict[str, Any]:
         w["max"] = f.maximum
         w["step"] = "1" if f.kind == "integer" else "any"
         if f.minimum is not None and f.maximum is not None:
-            rng = f"Entre {_number_fr(f.minimum)} et {_number_fr(f.maximum)}"
+            rng = f"Entre {french.number(f.minimum)} et {french.number(f.maximum)}"
             if f.kind == "integer":
                 rng += ", nombre entier"
             elif f.maximum < 1:  # a rate given as a proportion, e.g. local unemployment
@@ -283,15 +252,12 @@ def page() -> HTMLResponse:
 # --------------------------------------------------------------------------- the person's report
 
 
+_CONFIDENCE_WORDS = {"high": "élevée", "medium": "moyenne", "low": "faible", None: "non disponible"}
+
+
 def confidence_words(p: float | None) -> str:
-    """The model's confidence in its suggested need, in plain words."""
-    if p is None:
-        return "non disponible"
-    if p >= 0.7:
-        return "élevée"
-    if p >= 0.5:
-        return "moyenne"
-    return "faible"
+    """The model's confidence in its suggested need, in plain words (bands in ``core.thresholds``)."""
+    return _CONFIDENCE_WORDS[confidence_level(p)]
 
 
 def chances_words(p: float | None) -> str:
@@ -306,22 +272,22 @@ def chances_words(p: float | None) -> str:
     return f"environ {tenths} personne{'s' if tenths > 1 else ''} sur 10"
 
 
-def _is_protected(factor: Mapping[str, Any]) -> bool:
-    return bool(factor.get("protected")) or str(factor.get("field", "")) in NEVER_SHOWN_FIELDS
+def _is_protected(factor: Factor) -> bool:
+    return factor.protected or factor.field in NEVER_SHOWN_FIELDS
 
 
-def person_factors(explanation: Mapping[str, Any] | None, limit: int = REPORT_FACTORS) -> list[dict[str, str]]:
+def person_factors(explanation: Explanation | None, limit: int = REPORT_FACTORS) -> list[dict[str, str]]:
     """The explanation's top factors as the person reads them, protected attributes removed."""
-    if not isinstance(explanation, Mapping):
+    if explanation is None:
         return []
     shown = []
-    for factor in explanation.get("factors") or []:
-        if not isinstance(factor, Mapping) or _is_protected(factor):
+    for factor in explanation.factors:
+        if _is_protected(factor):
             continue
-        sentence = str(factor.get("sentence_fr") or "").strip()
+        sentence = factor.sentence_fr.strip()
         if not sentence:
             continue
-        towards = factor.get("direction") == "towards"
+        towards = factor.direction == "towards"
         shown.append({"sentence": sentence, "direction": "towards" if towards else "against",
                       "sign": "+" if towards else "−"})
         if len(shown) >= limit:
@@ -332,7 +298,7 @@ def person_factors(explanation: Mapping[str, Any] | None, limit: int = REPORT_FA
 def _decision_view(decision: DecisionRecord | None, history: list[DecisionRecord]) -> dict[str, Any] | None:
     if decision is None:
         return None
-    rec = decision.recommendation or {}
+    rec = Recommendation.model_validate(decision.recommendation) if decision.recommendation else None
     return {
         "action": decision.action,
         "confirmed": decision.action == "confirm",
@@ -342,13 +308,12 @@ def _decision_view(decision: DecisionRecord | None, history: list[DecisionRecord
         "reason": (decision.reason or "").strip(),
         "date": date_fr(decision.created_at),
         "revised": decision.revision_of is not None or len(history) > 1,
-        "parcours": rec.get("parcours_label_fr") or rec.get("parcours"),
-        "modality": rec.get("modality_label_fr") or rec.get("modality"),
-        "objective": rec.get("objective_fr"),
-        "offers": [str(o.get("name_fr") or o.get("id")) if isinstance(o, Mapping) else str(o)
-                   for o in rec.get("offers") or []],
-        "duration_months": rec.get("duration_months"),
-        "milestone": date_fr(decision.milestone_date or rec.get("milestone_date")),
+        "parcours": rec.parcours_label_fr if rec else None,
+        "modality": rec.modality_label_fr if rec else None,
+        "objective": rec.objective_fr if rec else None,
+        "offers": [o.name_fr for o in rec.offers] if rec else [],
+        "duration_months": rec.duration_months if rec else None,
+        "milestone": date_fr(decision.milestone_date or (rec.milestone_date if rec else None)),
     }
 
 
@@ -361,14 +326,10 @@ def report_html(suggestion: SuggestionRecord, today: dt.date | None = None) -> s
     the person's rights (explanation, GDPR art. 22, CRPA L311-3-1, human re-examination),
     the date and the model version.
     """
-    output = suggestion.output or {}
-    need = output.get("need") or {}
-    employability = output.get("employability") or {}
-    explanation = suggestion.explanation or {}
-    need_code = need.get("code")
-    tier = employability.get("tier")
-    p_need = need.get("probability")
-    p_emp = employability.get("probability")
+    suggested = stored_suggestion(suggestion)
+    need, employability = suggested.need, suggested.employability
+    explanations = suggested.explanations
+    p_need = need.probability if need else None
     view = {
         "reference": suggestion.suggestion_id,
         "person_id": suggestion.person_id,
@@ -376,15 +337,15 @@ def report_html(suggestion: SuggestionRecord, today: dt.date | None = None) -> s
         "suggested_on": date_fr(suggestion.created_at),
         "printed_on": date_fr(today or dt.datetime.now(dt.UTC)),
         "model_version": suggestion.model_version,
-        "need_label": (need.get("label_fr") or NEEDS.get(need_code, need_code)) if need_code else None,
+        "need_label": need.label_fr if need else None,
         "need_confidence_words": confidence_words(p_need),
         "need_confidence": percent_fr(p_need) if p_need is not None else None,
-        "tier": tier,
-        "tier_label": (employability.get("tier_label_fr") or TIERS.get(tier, tier)) if tier else None,
-        "chances": chances_words(p_emp),
-        "needs_review": bool(output.get("needs_review")),
-        "need_factors": person_factors(explanation.get("need")),
-        "employability_factors": person_factors(explanation.get("employability")),
+        "tier": employability.tier if employability else None,
+        "tier_label": employability.tier_label_fr if employability else None,
+        "chances": chances_words(employability.probability if employability else None),
+        "needs_review": suggested.needs_review,
+        "need_factors": person_factors(explanations.need),
+        "employability_factors": person_factors(explanations.employability),
         "decision": _decision_view(suggestion.latest_decision, suggestion.decisions),
     }
     return _env.get_template("report.html").render(r=view, css=Markup(REPORT_CSS),

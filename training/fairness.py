@@ -22,10 +22,16 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame
 from sklearn.metrics import f1_score
 
+from core.thresholds import (
+    AUDIT_ECE_GAP_ALERT,
+    AUDIT_LABEL_TRUTH_GAP_ALERT,
+    AUDIT_MIN_GROUP_SIZE,
+    AUDIT_MISSED_GAP_ALERT,
+)
 from features.spec import TrainingSpec
 from models.calibration import expected_calibration_error
 
-MIN_GROUP_SIZE = 100
+
 
 
 def group_ece(y: np.ndarray, p: np.ndarray) -> float:
@@ -86,8 +92,8 @@ class FairnessAudit:
 
 def run_audit(frame: pd.DataFrame, spec: TrainingSpec, *, y_need: np.ndarray | None, need_pred: np.ndarray | None,
               y_emp: np.ndarray | None, p_emp: np.ndarray | None, tier: np.ndarray | None,
-              truth_emp: np.ndarray | None = None, ece_gap_alert: float = 0.05,
-              missed_gap_alert: float = 0.05) -> FairnessAudit:
+              truth_emp: np.ndarray | None = None, ece_gap_alert: float = AUDIT_ECE_GAP_ALERT,
+              missed_gap_alert: float = AUDIT_MISSED_GAP_ALERT) -> FairnessAudit:
     """Audit predictions on ``frame`` (the test split) group by group."""
     tables: dict[str, pd.DataFrame] = {}
     missed_gaps, ece_gaps, label_gaps = {}, {}, {}
@@ -121,7 +127,7 @@ def run_audit(frame: pd.DataFrame, spec: TrainingSpec, *, y_need: np.ndarray | N
         table = pd.DataFrame(columns)
         table.index.name = "group"
         tables[name] = table
-        sized = table[table["count"] >= MIN_GROUP_SIZE] if "count" in table else table
+        sized = table[table["count"] >= AUDIT_MIN_GROUP_SIZE] if "count" in table else table
         if "missed_support_rate" in sized and len(sized) > 1:
             missed_gaps[name] = (sized["missed_support_rate"].max() - sized["missed_support_rate"].min(),
                                  sized["missed_support_rate"].idxmax())
@@ -153,7 +159,7 @@ def _summarise(tables, missed_gaps, ece_gaps, label_gaps, ece_alert, missed_aler
         column, (gap, group, signed) = max(label_gaps.items(), key=lambda kv: kv[1][0])
         metrics["fair_max_label_truth_gap"] = float(gap)
         worst["label_truth"] = {"column": column, "group": group, "gap": float(signed)}
-        if gap > 0.03:
+        if gap > AUDIT_LABEL_TRUTH_GAP_ALERT:
             findings.append(f"{column}={group}: recorded employment rate differs from the true probability "
                             f"by {signed:+.1%}: its labels look biased")
     if not findings:

@@ -23,23 +23,19 @@ from mlflow.models.signature import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import ColSpec, Schema
 
+from core.errors import InvalidInput, NotFound, Refused
+from core.thresholds import GATE_FAIRNESS_BOUNDS, GATE_TOLERANCE, GATED_METRICS
 from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings, remember_tracking_uri
 from models.loading import PYFUNC_PATH
 from models.registry import champion_version, configure
 from models.pyfunc import ARTIFACT_KEY
 from models.segmentation import SegmentationModel
 
-GATED_METRICS = ("need_macro_f1", "emp_auc")
-#: Fairness bounds of the gate. The missed-support gap partly reflects real differences in
-#: employability between groups (the Bayes-optimal tiers have one too), so its bound is
-#: loose; the calibration gap is what biased labels move, so its bound is tight.
-FAIRNESS_BOUNDS = {"fair_max_missed_support_gap": 0.35, "fair_max_ece_gap": 0.05}
-DEFAULT_TOLERANCE = 0.005
 _RUNTIME_PACKAGES = ("scikit-learn", "lightgbm", "pandas", "numpy", "pyarrow", "mlflow", "shap", "pydantic",
                      "pyyaml", "joblib")
 
 
-class PromotionRefused(RuntimeError):
+class PromotionRefused(Refused):
     """The gate refused a promotion; ``reasons`` says why."""
 
     def __init__(self, version: str, reasons: list[str]) -> None:
@@ -146,10 +142,10 @@ def list_versions(client: MlflowClient) -> list[VersionSummary]:
 
 
 def gate(candidate: dict[str, float], champion: dict[str, float] | None,
-         tolerance: float = DEFAULT_TOLERANCE) -> list[str]:
+         tolerance: float = GATE_TOLERANCE) -> list[str]:
     """Reasons to refuse the candidate (empty: it may be promoted)."""
     reasons = []
-    for key, bound in FAIRNESS_BOUNDS.items():
+    for key, bound in GATE_FAIRNESS_BOUNDS.items():
         if key in candidate and candidate[key] > bound:
             reasons.append(f"{key}={candidate[key]:.3f} exceeds the fairness bound {bound}")
     if champion is not None:
@@ -161,11 +157,11 @@ def gate(candidate: dict[str, float], champion: dict[str, float] | None,
 
 
 def promote(client: MlflowClient, version: str, force: bool = False, reason: str | None = None,
-            tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
+            tolerance: float = GATE_TOLERANCE) -> dict[str, Any]:
     """Move ``champion`` to ``version`` if the gate allows it (or if forced, with a reason)."""
     version = resolve_version(client, version)
     if force and not (reason and reason.strip()):
-        raise ValueError("--force needs --reason: the override of the gate is recorded on the version")
+        raise InvalidInput("--force needs --reason: the override of the gate is recorded on the version")
     current = champion_version(client)
     if current == version:
         return {"version": version, "previous": current, "forced": False, "reasons": []}
@@ -187,10 +183,10 @@ def resolve_version(client: MlflowClient, version: str) -> str:
     if version == "latest":
         versions = list_versions(client)
         if not versions:
-            raise LookupError(f"no version of {REGISTERED_MODEL_NAME} is registered: run `jalon train` first")
+            raise NotFound(f"no version of {REGISTERED_MODEL_NAME} is registered: run `jalon train` first")
         return versions[0].version
     try:
         client.get_model_version(REGISTERED_MODEL_NAME, version)
     except MlflowException as exc:
-        raise LookupError(f"{REGISTERED_MODEL_NAME} has no version {version}") from exc
+        raise NotFound(f"{REGISTERED_MODEL_NAME} has no version {version}") from exc
     return version

@@ -16,6 +16,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core.config import DEFAULT_WORKERS
+from core.thresholds import TIER_A_MIN, TIER_B_MIN
+
 app = typer.Typer(help="Jalon: explained need and employability suggestions that advisors confirm or override.",
                   no_args_is_help=True, add_completion=False)
 data_app = typer.Typer(help="Make and check data files.", no_args_is_help=True)
@@ -101,8 +104,8 @@ def train(
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "jalon-segmentation",
     seed: Annotated[int, typer.Option(help="Seed of the split, the search and the models.")] = 0,
     trials: Annotated[int, typer.Option(min=1, max=5, help="Candidates of the seeded search per model.")] = 3,
-    tier_a: Annotated[float, typer.Option(help="Tier A band: calibrated probability at least this.")] = 0.60,
-    tier_b: Annotated[float, typer.Option(help="Tier B band: calibrated probability at least this.")] = 0.30,
+    tier_a: Annotated[float, typer.Option(help="Tier A band: calibrated probability at least this.")] = TIER_A_MIN,
+    tier_b: Annotated[float, typer.Option(help="Tier B band: calibrated probability at least this.")] = TIER_B_MIN,
     promote: Annotated[bool, typer.Option(help="Promote the new version to champion if the gate allows.")] = False,
 ) -> None:
     """Train both models, evaluate against baselines and Bayes, audit fairness, report, register."""
@@ -186,7 +189,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
     workers: Annotated[int, typer.Option(min=1, help="Server worker processes (one per core; each loads the "
-                                                     "model, about 330 MiB).")] = 2,
+                                                     "model, about 330 MiB).")] = DEFAULT_WORKERS,
 ) -> None:
     """Serve the champion model with BentoML (imported from the MLflow registry first)."""
     import subprocess

@@ -11,6 +11,7 @@ import pytest
 
 from features.io import read_table, write_table
 from features.validation import DataValidationError
+from models.suggestion import ModelSuggestion
 from batch.review import CHANGE_COLUMNS, ReviewInputError, review, write_review
 from serving.auth import Principal, Role
 from serving.logic import Advisory
@@ -33,9 +34,9 @@ EDITS: tuple[dict, ...] = (
 )
 
 
-def kind(before: dict, after: dict) -> str | None:
-    need = before["need"]["code"] != after["need"]["code"]
-    tier = before["employability"]["tier"] != after["employability"]["tier"]
+def kind(before: ModelSuggestion, after: ModelSuggestion) -> str | None:
+    need = before.need_code != after.need_code
+    tier = before.tier != after.tier
     return "both" if need and tier else "need" if need else "tier" if tier else None
 
 
@@ -50,8 +51,8 @@ def world(population: pd.DataFrame, model, tmp_path_factory: pytest.TempPathFact
     suggestions = {}
     for group, day in ((due, DECIDED), (late, DECIDED_LATE)):
         for result in advisory.suggest(group, ADVISOR, today=day):
-            suggestions[result["person_id"]] = result
-            advisory.decide({"suggestion_id": result["suggestion_id"], "advisor_id": "adv-1", "action": "confirm"},
+            suggestions[result.person_id] = result
+            advisory.decide({"suggestion_id": result.suggestion_id, "advisor_id": "adv-1", "action": "confirm"},
                             ADVISOR, today=day)
 
     # Plant changes: the first edit that moves need or tier, verified with the model itself.
@@ -99,8 +100,7 @@ def test_review_finds_exactly_the_planted_changes(world, model) -> None:
     for row in changes.itertuples(index=False):
         suggested = world["suggestions"][row.person_id]
         assert row.recorded_action == "confirm"
-        assert (row.recorded_need, row.recorded_tier) == (suggested["need"]["code"],
-                                                          suggested["employability"]["tier"])
+        assert (row.recorded_need, row.recorded_tier) == (suggested.need_code, suggested.tier)
         assert row.model_version_then == "v1" and row.model_version_now == "v2"
         assert row.milestone_date <= AS_OF
         # What moved names at least one edited field, in French, with old and new values when known.
@@ -118,12 +118,12 @@ def test_changed_values_are_shown_with_the_stored_value(world, model) -> None:
     result = review(world["data"], world["store"], model, AS_OF)
     shown = 0
     for row in result.changes.itertuples(index=False):
-        stored = world["suggestions"][row.person_id]["explanations"]
-        stored_fields = {f["field"]: f for part in stored.values() for f in part["factors"]}
+        stored = world["suggestions"][row.person_id].explanations
+        stored_fields = {f.field: f for part in (stored.need, stored.employability) for f in part.factors}
         for entry in json.loads(row.moved_factors_json):
             if entry["field"] in stored_fields and entry["field"] in world["edited"][row.person_id]:
                 assert entry["value_changed"]
-                assert entry["old_value"] == stored_fields[entry["field"]]["value"]
+                assert entry["old_value"] == stored_fields[entry["field"]].value
                 assert f"{entry['old_display']} → {entry['new_display']}" in row.moved_factors
                 shown += 1
     assert shown > 0
@@ -152,8 +152,8 @@ def test_an_override_still_differing_from_the_model_is_reported(population: pd.D
         advisory = Advisory(model, "v1", store)
         record = to_record(population.iloc[3000])
         result = advisory.suggest([record], ADVISOR, today=DECIDED)[0]
-        other = "TRAINING" if result["need"]["code"] != "TRAINING" else "SEARCH_SKILLS"
-        advisory.decide({"suggestion_id": result["suggestion_id"], "advisor_id": "adv-1", "action": "override",
+        other = "TRAINING" if result.need_code != "TRAINING" else "SEARCH_SKILLS"
+        advisory.decide({"suggestion_id": result.suggestion_id, "advisor_id": "adv-1", "action": "override",
                          "need": other, "reason": "projet de formation confirmé en entretien"}, ADVISOR,
                         today=DECIDED)
         data = write_table(pd.DataFrame([record]), tmp_path / "now.csv")
@@ -163,7 +163,7 @@ def test_an_override_still_differing_from_the_model_is_reported(population: pd.D
     assert out.counts["changed"] == 1
     row = out.changes.iloc[0]
     assert row["recorded_action"] == "override" and row["recorded_need"] == other
-    assert row["suggested_need_then"] == row["new_need"] == result["need"]["code"]
+    assert row["suggested_need_then"] == row["new_need"] == result.need_code
     assert row["changed"] == "need"
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from features.io import DataFileError, read_table, write_table
 from features.validation import DataValidationError
+from models.suggestion import Explanation
 from batch.score import PASS_THROUGH, ExplanationWriter, explanations_from_row, score_file
 from serving.auth import Principal, Role
 from serving.logic import Advisory
@@ -53,16 +54,17 @@ def test_explained_rows_equal_suggest_encoded(explained: pd.DataFrame, records: 
     for record, item, row in zip(records, expected, explained.head(len(records)).itertuples(index=False),
                                  strict=True):
         assert row.person_id == record["person_id"]
-        assert row.need == item["need"]["code"]
-        for entry in item["need"]["distribution"]:
-            assert abs(getattr(row, f"need_proba_{entry['code']}") - entry["probability"]) <= 1e-12
-        assert abs(row.p_employed - item["employability"]["probability"]) <= 1e-12
-        assert row.tier == item["employability"]["tier"]
-        assert bool(row.needs_review) == item["needs_review"]
+        assert row.need == item.need.code
+        for entry in item.need.distribution:
+            assert abs(getattr(row, f"need_proba_{entry.code}") - entry.probability) <= 1e-12
+        assert abs(row.p_employed - item.employability.probability) <= 1e-12
+        assert row.tier == item.employability.tier
+        assert bool(row.needs_review) == item.needs_review
         # The JSON text itself is what json.dumps gives for the service's explanation.
-        assert row.need_factors == json.dumps(item["explanations"]["need"], ensure_ascii=False)
-        assert row.employability_factors == json.dumps(item["explanations"]["employability"], ensure_ascii=False)
-        assert explanations_from_row(row._asdict()) == item["explanations"]
+        assert row.need_factors == json.dumps(item.explanations.need.model_dump(), ensure_ascii=False)
+        assert row.employability_factors == json.dumps(item.explanations.employability.model_dump(),
+                                                       ensure_ascii=False)
+        assert explanations_from_row(row._asdict()) == item.explanations.model_dump()
 
 
 def test_explained_rows_equal_advisory_suggest(explained: pd.DataFrame, records: list[dict], model,
@@ -76,7 +78,7 @@ def test_explained_rows_equal_advisory_suggest(explained: pd.DataFrame, records:
     finally:
         store.dispose()
     batch = explained.set_index("person_id")
-    for result in results:
+    for result in (r.model_dump(mode="json") for r in results):
         row = batch.loc[result["person_id"]]
         assert row["agency_id"] == result["agency_id"]
         assert row["need"] == result["need"]["code"] and row["tier"] == result["employability"]["tier"]
@@ -107,8 +109,9 @@ def test_explanation_writer_on_awkward_values(model, profiles: pd.DataFrame) -> 
     for _ in range(2):  # second pass served from the cache
         need, emp = writer.need(X, scores), writer.employability(X)
         for item, n_text, e_text in zip(expected, need, emp, strict=True):
-            assert n_text == json.dumps(item["explanations"]["need"], ensure_ascii=False)
-            assert e_text == json.dumps(item["explanations"]["employability"], ensure_ascii=False)
+            assert n_text == json.dumps(item.explanations.need.model_dump(), ensure_ascii=False)
+            assert e_text == json.dumps(item.explanations.employability.model_dump(), ensure_ascii=False)
+            assert Explanation.model_validate_json(n_text) == item.explanations.need
 
 
 # --------------------------------------------------------------------------- output layout

@@ -133,7 +133,7 @@ def test_review_command(home: Path, population: pd.DataFrame, tmp_path: Path) ->
     try:
         advisory = Advisory(model, "1", store)
         for result in advisory.suggest(records, principal, today=date(2025, 1, 6)):
-            advisory.decide({"suggestion_id": result["suggestion_id"], "advisor_id": "adv-1",
+            advisory.decide({"suggestion_id": result.suggestion_id, "advisor_id": "adv-1",
                              "action": "confirm"}, principal, today=date(2025, 1, 6))
     finally:
         store.dispose()

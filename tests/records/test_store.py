@@ -27,6 +27,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from features.schema import NEED_CODES
+from core.errors import NotFound
 from records import store as store_module
 from records.store import (
     DecisionConflict,
@@ -294,7 +295,7 @@ def test_unknown_suggestion(store: DecisionStore) -> None:
         store.get_suggestion("nope")
     with pytest.raises(SuggestionNotFound):
         decide(store, "nope")
-    with pytest.raises(LookupError):  # SuggestionNotFound is a LookupError
+    with pytest.raises(NotFound):  # SuggestionNotFound is a NotFound
         decide(store, "nope", revision=True)
 
 

@@ -36,7 +36,8 @@ NEED_FACTORS = [
            0.9, protected=False),
     # A protected attribute must never reach the person, whatever the explanation says:
     factor("sex", "Sexe Femme : rapproche du besoin « Se former, se qualifier »", 0.5, protected=True),
-    factor("nationality_group", "Nationalité Hors Union européenne : éloigne du besoin", -0.4),  # no flag at all
+    # Wrongly flagged as not protected: the report's own list of never-shown fields still holds it back.
+    factor("nationality_group", "Nationalité Hors Union européenne : éloigne du besoin", -0.4, protected=False),
     factor("some_future_field", "Champ protégé futur : rapproche du besoin", 0.3, protected=True),
     factor("education_level", "Diplôme sans diplôme : rapproche du besoin « Se former, se qualifier »", 0.25,
            protected=False),
@@ -201,8 +202,12 @@ def test_report_without_explanation_or_employability():
     record = SuggestionRecord(
         suggestion_id="s-min", created_at=CREATED, model_version="1", agency_id=None, person_id="P-1",
         advisor_id="adv-1", input_hash="b" * 64,
-        output={"need": {"code": "DIRECT_EMPLOYMENT", "label_fr": NEEDS["DIRECT_EMPLOYMENT"], "probability": 0.8}},
-        explanation={}, decisions=[])
+        # What a need-only model stores: no employability, hence no recommendation, and no explanation kept.
+        output={"need": {"code": "DIRECT_EMPLOYMENT", "label_fr": NEEDS["DIRECT_EMPLOYMENT"], "probability": 0.8,
+                         "distribution": [{"code": "DIRECT_EMPLOYMENT", "label_fr": NEEDS["DIRECT_EMPLOYMENT"],
+                                           "probability": 0.8}]},
+                "employability": None, "needs_review": False, "review_reasons": [], "recommendation": None},
+        explanation={"need": None, "employability": None}, decisions=[])
     text = text_of(report_html(record))
     assert "Retour direct à l'emploi" in text and "élevée (80 %)" in text
     assert "Aucune explication détaillée" in text

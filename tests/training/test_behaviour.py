@@ -46,14 +46,14 @@ def test_obvious_cases_get_the_obvious_need(model, records) -> None:
     ready = {**typical, "months_worked_24m": 22, "experience_years": 12.0, "project_clarity": 4,
              "job_search_autonomy": 4, "occupation_tension": 0.9, "registration_months": 1,
              "education_level": "BAC2", "qualification": "SKILLED_EMPLOYEE", "age": 35}
-    needs = [s["need"]["code"] for s in model.suggest_records([creator, barriers, ready])]
+    needs = [s.need.code for s in model.suggest_records([creator, barriers, ready])]
     assert needs == ["BUSINESS_CREATION", "SOCIAL_BARRIERS", "DIRECT_EMPLOYMENT"]
 
 
 def test_missing_self_assessments_are_handled(model, records) -> None:
     unanswered = _vary(records[:20], project_clarity=None, job_search_autonomy=None, digital_autonomy=None)
     out = model.suggest_records(unanswered)
-    assert all(np.isclose(sum(d["probability"] for d in s["need"]["distribution"]), 1.0) for s in out)
+    assert all(np.isclose(sum(d.probability for d in s.need.distribution), 1.0) for s in out)
 
 
 def test_tier_follows_the_bands(model, population) -> None:
@@ -69,9 +69,9 @@ def test_review_flags_agree_between_frame_and_suggestions(model, population) -> 
     sample = population.head(300)
     frame = model.predict_frame(sample)
     suggestions = model.suggest_encoded(model.encode_frame(sample), explain=False)
-    assert frame["needs_review"].tolist() == [s["needs_review"] for s in suggestions]
+    assert frame["needs_review"].tolist() == [s.needs_review for s in suggestions]
     assert 0 < frame["needs_review"].mean() < 1
-    codes = {r["code"] for s in suggestions for r in s["review_reasons"]}
+    codes = {r.code for s in suggestions for r in s.review_reasons}
     assert codes <= {"LOW_CONFIDENCE", "CLOSE_CALL", "TIER_BORDERLINE"} and codes
 
 

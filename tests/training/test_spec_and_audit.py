@@ -59,7 +59,7 @@ def test_other_columns_and_only_an_employment_label(tmp_path) -> None:
     assert "gender" in evaluation.audit.tables
     out = fitted.model.suggest_records([{"months_out_of_work": 3, "region": "S", "has_car": True,
                                          "skill_score": 1.0}])[0]
-    assert out["need"] is None and out["employability"]["tier"] in "ABC"
+    assert out.need is None and out.employability.tier in "ABC"
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, get_settings
+from core.errors import InvalidInput
 from training import registry
 
 EXPECTED_METRICS = (
@@ -97,7 +98,7 @@ def test_promotion_refused_then_forced(trained_home, population_file, monkeypatc
         registry.promote(client, result.version)
     assert refused.value.reasons
     assert registry.champion_version(client) == before
-    with pytest.raises(ValueError, match="--reason"):
+    with pytest.raises(InvalidInput, match="--reason"):
         registry.promote(client, result.version, force=True)
     outcome = registry.promote(client, result.version, force=True, reason="demo of the override")
     assert outcome["forced"] and registry.champion_version(client) == result.version

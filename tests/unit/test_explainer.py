@@ -29,10 +29,10 @@ def test_base_plus_contributions_is_the_raw_score(model, records) -> None:
 def test_suggestion_explanations_add_up(model, records) -> None:
     for item in model.suggest_records(records[:20]):
         for key in ("need", "employability"):
-            e = item["explanations"][key]
-            total = e["base_value"] + sum(f["contribution"] for f in e["factors"]) + e["other_contribution"]
-            assert abs(total - e["raw_score"]) < 1e-9
-            assert all(f["sentence_fr"] and f["direction"] in ("towards", "against") for f in e["factors"])
+            e = getattr(item.explanations, key)
+            total = e.base_value + sum(f.contribution for f in e.factors) + e.other_contribution
+            assert abs(total - e.raw_score) < 1e-9
+            assert all(f.sentence_fr and f.direction in ("towards", "against") for f in e.factors)
 
 
 def test_record_path_equals_frame_path(model, population, records) -> None:

@@ -1,0 +1,113 @@
+"""Named thresholds: every number that turns a score into something a person acts on.
+
+One module an auditor can read from top to bottom. Each value says what it decides and
+why it has that value; code elsewhere imports these names and never repeats the numbers.
+A model records the tier bands and review policy it was trained with (they travel in the
+registered model), so changing a default here affects models trained afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# --------------------------------------------------------------------------- employability tiers
+#: Tier A (« proche de l'emploi ») from this calibrated probability of a job within the horizon.
+TIER_A_MIN = 0.60
+#: Tier B (« intermédiaire ») from this probability; below it, tier C (« éloigné de l'emploi »).
+#: Chosen so that the tier shares on the synthetic population match the published shares of
+#: categories A / B / C of registered job seekers (about 57 / 15 / 28 %).
+TIER_B_MIN = 0.30
+
+# --------------------------------------------------------------------------- review flags
+#: « à examiner » when the suggested need's probability is below this: the model is unsure.
+REVIEW_MIN_TOP_PROBABILITY = 0.50
+#: « à examiner » when the two most likely needs are closer than this: a close call.
+REVIEW_MIN_MARGIN = 0.10
+#: « à examiner » when the employability probability is this close to a tier band.
+REVIEW_TIER_BORDERLINE = 0.03
+
+# --------------------------------------------------------------------------- confidence words
+#: The advisor page and the person's report say « élevée » from this need probability ...
+CONFIDENCE_HIGH_MIN = 0.70
+#: ... « moyenne » from this one (the review threshold), « faible » below.
+CONFIDENCE_MEDIUM_MIN = REVIEW_MIN_TOP_PROBABILITY
+
+# --------------------------------------------------------------------------- promotion gate
+#: A candidate may not be worse than the champion by more than this on a gated metric.
+GATE_TOLERANCE = 0.005
+#: Metrics on which a candidate is compared with the champion (higher is better).
+GATED_METRICS: tuple[str, ...] = ("need_macro_f1", "emp_auc")
+#: Fairness bounds of the gate. The missed-support gap partly reflects real differences in
+#: employability between groups (the Bayes-optimal tiers have one too), so its bound is
+#: loose; the calibration gap is what biased labels move, so its bound is tight.
+GATE_FAIRNESS_BOUNDS: dict[str, float] = {"fair_max_missed_support_gap": 0.35, "fair_max_ece_gap": 0.05}
+
+# --------------------------------------------------------------------------- fairness audit alerts
+#: Groups with fewer test rows than this are not compared (their gaps are mostly noise).
+AUDIT_MIN_GROUP_SIZE = 100
+#: A finding when a group's calibration error exceeds the best-calibrated group's by this.
+AUDIT_ECE_GAP_ALERT = 0.05
+#: A finding when a group's missed-support rate exceeds the best-treated group's by this.
+AUDIT_MISSED_GAP_ALERT = 0.05
+#: A finding when a group's recorded outcome rate differs from its true mean probability by
+#: this (synthetic data only, where the truth is known): its labels look biased.
+AUDIT_LABEL_TRUTH_GAP_ALERT = 0.03
+
+
+@dataclass(frozen=True)
+class TierBands:
+    """Employability tier bands on the calibrated probability: A if p >= a, B if p >= b, else C."""
+
+    a: float = TIER_A_MIN
+    b: float = TIER_B_MIN
+
+    def __post_init__(self) -> None:
+        if not 0 < self.b < self.a < 1:
+            raise ValueError(f"tier bands must satisfy 0 < B ({self.b}) < A ({self.a}) < 1")
+
+    def tier(self, p: np.ndarray) -> np.ndarray:
+        p = np.asarray(p, dtype=float)
+        return np.where(p >= self.a, "A", np.where(p >= self.b, "B", "C"))
+
+    def to_dict(self) -> dict[str, float]:
+        return {"A": self.a, "B": self.b}
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """When a suggestion is flagged for careful review by the advisor.
+
+    ``LOW_CONFIDENCE``: the suggested need's probability is below ``min_top_probability``;
+    ``CLOSE_CALL``: the two most likely needs are within ``min_margin``;
+    ``TIER_BORDERLINE``: the employability probability is within ``tier_borderline`` of a band.
+    """
+
+    min_top_probability: float = REVIEW_MIN_TOP_PROBABILITY
+    min_margin: float = REVIEW_MIN_MARGIN
+    tier_borderline: float = REVIEW_TIER_BORDERLINE
+
+    def flags(self, need_proba: np.ndarray | None, p_employed: np.ndarray | None,
+              bands: TierBands) -> dict[str, np.ndarray]:
+        """Each review reason as a boolean vector over the rows (vectorised for batches)."""
+        out: dict[str, np.ndarray] = {}
+        if need_proba is not None:
+            top2 = np.sort(need_proba, axis=1)[:, -2:]
+            out["LOW_CONFIDENCE"] = top2[:, 1] < self.min_top_probability
+            out["CLOSE_CALL"] = top2[:, 1] - top2[:, 0] < self.min_margin
+        if p_employed is not None:
+            out["TIER_BORDERLINE"] = (np.abs(p_employed - bands.a) < self.tier_borderline) | (
+                np.abs(p_employed - bands.b) < self.tier_borderline)
+        return out
+
+
+def confidence_level(p: float | None) -> str | None:
+    """``high`` / ``medium`` / ``low`` confidence in a suggested need (None when there is none)."""
+    if p is None:
+        return None
+    if p >= CONFIDENCE_HIGH_MIN:
+        return "high"
+    if p >= CONFIDENCE_MEDIUM_MIN:
+        return "medium"
+    return "low"
