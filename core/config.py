@@ -66,6 +66,12 @@ class Settings:
     def tokens_file(self) -> Path:
         return Path(os.environ.get("JALON_TOKENS_FILE") or self.home / "tokens.json")
 
+    @property
+    def catalogue_file(self) -> Path | None:
+        """An agency's model 1 catalogue (``JALON_CATALOGUE``); None = the packaged one."""
+        given = os.environ.get("JALON_CATALOGUE")
+        return Path(given).expanduser() if given else None
+
     def ensure(self) -> "Settings":
         for folder in (self.home, self.data_dir, self.mlflow_dir, self.artifact_root):
             folder.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from models.segmentation import SegmentationModel
-from policy.recommend import Catalogue, load_catalogue, recommend
+from policy import Catalogue, load_catalogue, recommend
 from serving.auth import Principal, Role
 from records.store import DecisionRecord, DecisionStore, SuggestionRecord
 
