@@ -59,7 +59,7 @@ from features.schema import FIELDS_BY_NAME, NEEDS
 from features.validation import DataValidationError, profile_rules, validate_frame
 from models.segmentation import (EMPLOYABILITY_UNITS, NEED_UNITS, ModelInputError, Scores, SegmentationModel,
                                  explained_factor)
-from policy.recommend import Catalogue, load_catalogue, recommend_frame
+from policy import Catalogue, load_catalogue, recommend_frame
 
 #: Input columns copied to the output when present: protected attributes and the other
 #: group columns of the allocation's fairness shares (``policy.allocate.GROUP_COLUMNS``).

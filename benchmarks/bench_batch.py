@@ -105,7 +105,7 @@ def baseline(model, data: Path, rows: int, explain: bool) -> dict:
     import pyarrow.parquet as pq
 
     from features.validation import profile_rules, validate_frame
-    from policy.recommend import load_catalogue, recommend
+    from policy import load_catalogue, recommend
 
     catalogue = load_catalogue()
     head = next(pq.ParquetFile(data).iter_batches(batch_size=rows)).to_pandas()
@@ -138,7 +138,7 @@ def phase_score(args) -> None:
 def phase_allocate(args) -> None:
     import pyarrow.parquet as pq
 
-    from policy.allocate import allocate, parse_agency_config, write_allocation
+    from policy import allocate, parse_agency_config, write_allocation
     from jalon.cli.batch import _read_scored
 
     start = rss_mb()

@@ -100,6 +100,12 @@ class Settings:
         """Request threads per worker (``JALON_THREADS``): database writes wait on I/O, not the CPU."""
         return _positive_int("JALON_THREADS", DEFAULT_THREADS)
 
+    @property
+    def catalogue_file(self) -> Path | None:
+        """An agency's model 1 catalogue (``JALON_CATALOGUE``); None = the packaged one."""
+        given = os.environ.get("JALON_CATALOGUE")
+        return Path(given).expanduser() if given else None
+
     def ensure(self) -> "Settings":
         for folder in (self.home, self.data_dir, self.mlflow_dir, self.artifact_root):
             folder.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from typing import Any
 from core.errors import Forbidden, InvalidInput
 from models.segmentation import SegmentationModel
 from models.suggestion import Recommendation, Suggestion
-from policy.recommend import Catalogue, load_catalogue, recommend
+from policy import Catalogue, load_catalogue, recommend
 from serving.auth import Principal, Role
 from records.store import DecisionRecord, DecisionStore, SuggestionRecord
 from records.suggestions import stored_suggestion, suggestion_row

@@ -22,6 +22,7 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame
 from sklearn.metrics import f1_score
 
+from core.age import MISSING_BAND, age_band
 from core.thresholds import (
     AUDIT_ECE_GAP_ALERT,
     AUDIT_LABEL_TRUTH_GAP_ALERT,
@@ -38,15 +39,6 @@ def group_ece(y: np.ndarray, p: np.ndarray) -> float:
     """ECE with fewer bins for small groups (about 100 people a bin, 2 to 15 bins): with a
     fixed 15 bins, small groups show a large error from noise alone."""
     return expected_calibration_error(y, p, n_bins=int(np.clip(len(p) // 100, 2, 15)))
-AGE_BANDS = (("<25", 0, 25), ("25-49", 25, 50), ("50+", 50, 200))
-
-
-def age_band(age: pd.Series) -> pd.Series:
-    values = age.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    out = np.full(len(values), "missing", dtype=object)
-    for name, low, high in AGE_BANDS:
-        out[(values >= low) & (values < high)] = name
-    return pd.Series(out, index=age.index)
 
 
 def audit_groups(frame: pd.DataFrame, spec: TrainingSpec) -> dict[str, pd.Series]:
@@ -57,7 +49,8 @@ def audit_groups(frame: pd.DataFrame, spec: TrainingSpec) -> dict[str, pd.Series
             continue
         series = frame[column.name]
         if column.name == "age":
-            groups["age_band"] = age_band(series)
+            # the audit writes every column's missing group as "missing"
+            groups["age_band"] = age_band(series).replace(MISSING_BAND, "missing")
         elif column.type in ("numeric", "integer"):
             values = series.astype("Float64")
             groups[f"{column.name}_tercile"] = pd.qcut(values, 3, labels=["low", "mid", "high"],

@@ -108,7 +108,7 @@ def score_command(
     """Score every profile of a file: need, employability tier, recommendation (and explanations)."""
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError
-    from policy.recommend import CatalogueError
+    from policy import CatalogueError
     from batch.score import ScoringError, count_rows, score_file
 
     start_date = _date(decision_date, "--decision-date")
@@ -232,7 +232,7 @@ def _read_scored(path: Path, order_by: str):
     from features.io import DataFileError, file_format, read_table
     from features.schema import FIELDS_BY_NAME
     from features.validation import rule_from_field, validate_frame
-    from policy.allocate import GROUP_COLUMNS
+    from policy import GROUP_COLUMNS
 
     fmt = file_format(path)
     if not path.is_file():
@@ -267,8 +267,8 @@ def allocate_command(
     """Model 2: give the intensive places first, then the provider's, then large portfolios."""
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError
-    from policy.allocate import (TRACK_LABELS_FR, TRACKS, AgencyConfigError, AllocationInputError, allocate,
-                                 load_agency_config, write_allocation)
+    from policy import (TRACK_LABELS_FR, TRACKS, AgencyConfigError, AllocationInputError, allocate,
+                        load_agency_config, write_allocation)
 
     when = _date(as_of, "--as-of") or date.today()
     try:

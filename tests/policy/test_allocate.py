@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import ConfigError, InvalidInput
 from features.schema import NEED_CODES
-from policy.allocate import (
+from policy import (
     TRACKS,
     AgencyConfig,
     AgencyConfigError,
@@ -22,6 +23,7 @@ from policy.allocate import (
     summary_path,
     write_allocation,
 )
+from training.fairness import age_band as fairness_age_band
 
 AS_OF = date(2025, 3, 31)
 
@@ -262,10 +264,23 @@ def test_by_group_shares_sum_to_one():
     sums = bg.groupby(["group_column", "group_value"])["share"].sum()
     assert np.allclose(sums.to_numpy(), 1.0)
     assert (bg.groupby("group_column")["count"].sum() == 500).all()
-    assert set(bg.loc[bg["group_column"] == "age", "group_value"]) == {"16-25", "26-49", "50+", "MISSING"}
+    assert set(bg.loc[bg["group_column"] == "age", "group_value"]) == {"<25", "25-49", "50+", "MISSING"}
     assert "MISSING" in set(bg.loc[bg["group_column"] == "nationality_group", "group_value"])
     assert set(bg.loc[bg["group_column"] == "qpv_resident", "group_value"]) == {"true", "false"}
     assert set(bg["track"]) == set(TRACKS)
+
+
+def test_age_shares_use_the_fairness_audit_bands():
+    # A 25-year-old is in "25-49" in the allocation's group shares, as in the fairness audit.
+    ages = [24, 25, 25.5, 49, 49.5, 50, None]
+    frame = pd.DataFrame({"person_id": [f"p{k}" for k in range(len(ages))], "need": ["TRAINING"] * len(ages),
+                          "p_employed": [0.5] * len(ages), "age": ages})
+    result = allocate(frame, AgencyConfig(referents=0), AS_OF)
+    ages_shares = result.by_group[result.by_group["group_column"] == "age"]
+    counts = ages_shares.groupby("group_value")["count"].sum().to_dict()
+    assert counts == {"<25": 1, "25-49": 4, "50+": 1, "MISSING": 1}
+    audit = fairness_age_band(pd.Series(ages, dtype="Float64"))
+    assert audit.tolist()[:6] == ["<25", "25-49", "25-49", "25-49", "25-49", "50+"]
 
 
 def test_write_allocation_parquet_and_csv(tmp_path):
@@ -349,6 +364,18 @@ def test_bad_input_is_refused(change, expected):
     with pytest.raises(AllocationInputError) as info:
         allocate(change(frame), AgencyConfig(referents=1), AS_OF)
     assert expected in str(info.value)
+
+
+def test_errors_are_user_errors_not_value_errors(tmp_path):
+    with pytest.raises(ConfigError) as config_error:
+        load_agency_config(tmp_path / "absent.yaml")
+    assert isinstance(config_error.value, AgencyConfigError)
+    assert not isinstance(config_error.value, ValueError)
+    frame = pd.DataFrame({"person_id": ["a"], "need": ["JOB"], "p_employed": [0.1]})
+    with pytest.raises(InvalidInput) as input_error:
+        allocate(frame, AgencyConfig(referents=1), AS_OF)
+    assert isinstance(input_error.value, AllocationInputError)
+    assert not isinstance(input_error.value, ValueError)
 
 
 def test_empty_input():

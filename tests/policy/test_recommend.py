@@ -12,20 +12,24 @@ import pandas as pd
 import pytest
 import yaml
 
+from core.errors import ConfigError
+from core.french import NNBSP
 from features.schema import NEED_CODES, TIER_CODES
-from policy.recommend import (
-    ENV_VAR,
+from policy import (
     MODALITIES,
     PACKAGED_CATALOGUE,
     PARCOURS,
     CatalogueError,
     Recommendation,
-    _add_months_array,
     add_months,
+    add_months_array,
     load_catalogue,
     recommend,
     recommend_frame,
 )
+from policy.catalogue import Condition
+
+ENV_VAR = "JALON_CATALOGUE"  # read through core.config.Settings.catalogue_file
 
 DAY = date(2025, 3, 15)
 
@@ -121,6 +125,25 @@ def test_headline_rules():
         assert ids & {"AIF", "POEI"}
 
 
+def test_explanation_writes_dates_and_numbers_the_french_way():
+    rec = recommend("DIRECT_EMPLOYMENT", "A", {"digital_autonomy": 1.0}, date(2027, 1, 1))
+    assert rec.milestone_date == date(2027, 4, 1)
+    # the same words as the advisor page (core.french.date), not « 01/04/2027 »
+    assert "Jalon de réexamen le 1er avril 2027." in rec.explanation_fr
+    assert "01/04/2027" not in rec.explanation_fr
+    assert "3 mois." in rec.explanation_fr
+    assert "Autonomie numérique évaluée à 1 sur 4" in rec.explanation_fr
+    later = recommend("DIRECT_EMPLOYMENT", "A", None, date(2027, 9, 27))
+    assert "Jalon de réexamen le 27 décembre 2027." in later.explanation_fr
+
+
+def test_condition_numbers_use_the_decimal_comma():
+    condition = Condition("digital_autonomy", "integer", minimum=1.0, maximum=2.5)
+    assert condition.describe_fr(2.5) == "Autonomie numérique évaluée à 2,5 sur 4"
+    assert condition.describe_fr("2") == "Autonomie numérique évaluée à 2 sur 4"
+    assert NNBSP not in condition.describe_fr(2)
+
+
 def test_unknown_codes_are_refused():
     with pytest.raises(ValueError, match="unknown need code 'JOB'"):
         recommend("JOB", "A", {}, DAY)
@@ -201,7 +224,7 @@ def test_add_months_clamps_to_month_end(start, months, expected):
 def test_vectorised_months_equal_scalar():
     days = [date(2023, 1, 1) + timedelta(days=k) for k in range(0, 1200, 7)] + [date(2024, 1, 31), date(2025, 1, 29)]
     months = np.array([(k % 24) + 1 for k in range(len(days))])
-    got = _add_months_array(np.array(days, dtype="datetime64[D]"), months)
+    got = add_months_array(np.array(days, dtype="datetime64[D]"), months)
     assert [d.astype(object) for d in got] == [add_months(d, int(m)) for d, m in zip(days, months)]
 
 
@@ -265,6 +288,23 @@ def test_env_var_to_missing_file_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "absent.yaml"))
     with pytest.raises(CatalogueError, match=r"absent\.yaml: no such catalogue file \(JALON_CATALOGUE"):
         load_catalogue()
+
+
+def test_catalogue_file_is_read_through_the_settings(tmp_path, monkeypatch):
+    from core.config import get_settings
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    assert get_settings().catalogue_file is None  # the packaged catalogue
+    assert load_catalogue().source == PACKAGED_CATALOGUE
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "agence.yaml"))
+    assert get_settings().catalogue_file == tmp_path / "agence.yaml"
+
+
+def test_catalogue_errors_are_configuration_errors(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_catalogue(tmp_path / "absent.yaml")
+    assert isinstance(info.value, CatalogueError)
+    assert not isinstance(info.value, ValueError)
 
 
 def test_cache_follows_file_changes(tmp_path):

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from features.api_models import Profile
 from features.schema import GROUPS, NEEDS, Field, profile_fields
 from models.card import KNOWN_LIMITS, OVERSIGHT
-from policy.recommend import recommend
+from policy import recommend
 from records.store import DecisionRecord, DecisionStore, SuggestionRecord
 from serving.ui import EXAMPLE_PROFILE, form_groups, report_html, ui_app
 

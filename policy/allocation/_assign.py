@@ -1,0 +1,247 @@
+"""Model 2 — capacity-aware allocation: intensive support first, then provider, then portfolios.
+
+Capacities are explicit inputs (:class:`AgencyConfig`); the allocation never exceeds
+them and shows who qualified for intensive support but found no place (``left_out``).
+
+Rules, within each agency (or over the whole input when the config is not per agency):
+
+1. intensive places = ``referents × caseload_per_referent``. People whose need is not
+   in ``priority.excluded_needs`` (default: DIRECT_EMPLOYMENT) are ranked by
+   ``priority.order_by`` (default ``p_employed``, ascending: furthest from employment
+   first), ties broken by ``person_id``; the first ones get INTENSIVE support, which
+   ends ``intensive_months`` after ``as_of`` (time-limited, so that as many people as
+   possible get it at least once);
+2. among everyone else, the provider's places (``external_provider_places``) go to those
+   closest to employment: highest ``p_employed`` first, ties by ``person_id`` → EXTERNAL;
+3. the rest go to LARGE_PORTFOLIO up to ``large_portfolio_places`` (null = unlimited),
+   in the same priority order as step 1;
+4. anyone left is UNALLOCATED (waiting list).
+
+Everything is vectorised (sorts and group ranks); the output does not depend on the
+order of the input rows. See ``docs/policy.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import InvalidInput
+from features.schema import NEED_CODES, NEEDS
+from policy.allocation._agency_config import AgencyConfig, parse_agency_config
+from policy.allocation._result import TRACKS, AllocationResult, group_shares
+from policy.dates import add_months
+
+
+class AllocationInputError(InvalidInput):
+    """A scored table that cannot be allocated (missing column, bad value, duplicate id)."""
+
+
+def _group_rank(order: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Rank (0-based) of each row within its group, following ``order`` (a permutation
+    that sorts rows with the group as primary key)."""
+    g = group[order]
+    n = len(g)
+    starts = np.ones(n, dtype=bool)
+    if n:
+        starts[1:] = g[1:] != g[:-1]
+    pos = np.arange(n)
+    first = np.maximum.accumulate(np.where(starts, pos, 0))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = pos - first
+    return rank
+
+
+def _person_key(ids: pd.Series) -> np.ndarray:
+    """Integer codes ordering person ids (numeric order for numbers, text order otherwise);
+    raises on duplicates."""
+    if pd.api.types.is_numeric_dtype(ids.dtype) and not pd.api.types.is_bool_dtype(ids.dtype):
+        codes, uniques = pd.factorize(ids, sort=True)
+    else:
+        codes, uniques = pd.factorize(ids.astype(str), sort=True)
+    if len(uniques) < len(ids):
+        counts = np.bincount(codes)
+        examples = [str(uniques[k]) for k in np.flatnonzero(counts > 1)[:5]]
+        duplicates = int((counts - 1)[counts > 1].sum())
+        raise AllocationInputError(f"person_id: {duplicates} duplicate id(s), e.g. {', '.join(examples)}")
+    return codes.astype(np.int64)
+
+
+def _positions(primary: np.ndarray, pid: np.ndarray) -> np.ndarray:
+    """Position of each row when sorted by (primary, pid): a unique integer per row."""
+    order = np.lexsort((pid, primary))
+    pos = np.empty(len(order), dtype=np.int64)
+    pos[order] = np.arange(len(order), dtype=np.int64)
+    return pos
+
+
+def _rank_within(sub: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """0-based rank of each row within its ``sub`` group, following ``pos``."""
+    order = np.argsort(sub.astype(np.int64) * max(len(pos), 1) + pos)
+    return _group_rank(order, sub)
+
+
+def _take(series: pd.Series, rows: np.ndarray) -> pd.Series:
+    """Rows of ``series`` by position, keeping its dtype (no re-conversion of strings)."""
+    return series.take(rows).reset_index(drop=True)
+
+
+def _validate(scored: pd.DataFrame, config: AgencyConfig) -> None:
+    missing = [c for c in ("person_id", "need", "p_employed") if c not in scored.columns]
+    order_by = config.priority.order_by
+    if order_by not in scored.columns and order_by not in missing:
+        missing.append(order_by)
+    if missing:
+        raise AllocationInputError(f"scored table: missing column(s) {', '.join(missing)}")
+    if scored["person_id"].isna().any():
+        raise AllocationInputError(f"person_id: {int(scored['person_id'].isna().sum())} row(s) have no value")
+    needs = pd.unique(scored["need"])
+    bad = [n for n in needs if not isinstance(n, str) or n not in NEEDS]
+    if bad:
+        raise AllocationInputError(f"need: unknown code(s) {sorted(map(repr, bad))[:5]}; "
+                                   f"expected one of {', '.join(NEED_CODES)}")
+    for col in dict.fromkeys(("p_employed", order_by)):
+        values = pd.to_numeric(scored[col], errors="coerce")
+        if values.isna().any():
+            raise AllocationInputError(f"{col}: {int(values.isna().sum())} row(s) are missing or not numeric")
+        if col == "p_employed" and ((values < 0) | (values > 1)).any():
+            raise AllocationInputError("p_employed: probabilities must be between 0 and 1")
+
+
+def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> AllocationResult:
+    """Assign every person to INTENSIVE, EXTERNAL, LARGE_PORTFOLIO or UNALLOCATED.
+
+    See the module docstring for the rules. Deterministic and independent of row order.
+    """
+    if not isinstance(config, AgencyConfig):
+        config = parse_agency_config(config)
+    _validate(scored, config)
+    n = len(scored)
+    has_agency = "agency_id" in scored.columns
+
+    # --- agency groups and their capacities
+    if config.agencies is not None:
+        if not has_agency:
+            raise AllocationInputError("the configuration is per agency (agencies:) but the scored table has no "
+                                       "agency_id column")
+        agency_text = scored["agency_id"].astype(str).where(scored["agency_id"].notna(), None)
+        if agency_text.isna().any():
+            raise AllocationInputError(f"agency_id: {int(agency_text.isna().sum())} row(s) have no value")
+        group, agencies = pd.factorize(agency_text, sort=True)
+        unknown = [a for a in agencies if a not in config.agencies]
+        if unknown:
+            raise AllocationInputError(f"agency_id: no entry under agencies: in the configuration for "
+                                       f"{', '.join(map(repr, unknown[:5]))}")
+        pools = [config.for_agency(a) for a in agencies]
+    else:
+        if has_agency and config.agency_id is not None:
+            others = set(scored["agency_id"].dropna().astype(str)) - {config.agency_id}
+            if others or scored["agency_id"].isna().any():
+                raise AllocationInputError(
+                    f"agency_id: the configuration is for agency {config.agency_id!r} but the table also holds "
+                    f"{', '.join(map(repr, sorted(others)[:5])) or 'rows without agency'}")
+        group = np.zeros(n, dtype=np.int64)
+        pools = [config.for_agency(None)]
+    group = np.asarray(group, dtype=np.int64)
+    cap_int = np.array([p.intensive_places for p in pools], dtype=np.int64)
+    cap_ext = np.array([p.external_provider_places for p in pools], dtype=np.int64)
+    cap_lp = np.array([np.iinfo(np.int64).max if p.large_portfolio_places is None else p.large_portfolio_places
+                       for p in pools], dtype=np.int64)
+
+    # --- sort keys
+    pid = _person_key(scored["person_id"])
+    p = pd.to_numeric(scored["p_employed"]).to_numpy(dtype=np.float64)
+    key = pd.to_numeric(scored[config.priority.order_by]).to_numpy(dtype=np.float64)
+    key = key if config.priority.ascending else -key
+    key = key + 0.0  # -0.0 and 0.0 tie
+    eligible = ~scored["need"].isin(list(config.priority.excluded_needs)).to_numpy()
+
+    pos_priority = _positions(key, pid)
+    pos_closest = _positions(-p + 0.0, pid)
+
+    # 1. intensive: eligible people, by priority key then person id, within the agency
+    rank0 = _rank_within(group * 2 + (~eligible), pos_priority)
+    intensive = eligible & (rank0 < cap_int[group])
+    # 2. external: the rest, closest to employment first
+    rank_ext = _rank_within(group * 2 + intensive, pos_closest)
+    external = ~intensive & (rank_ext < cap_ext[group])
+    # 3. large portfolio: the rest, in priority order
+    taken = intensive | external
+    rank_lp = _rank_within(group * 2 + taken, pos_priority)
+    portfolio = ~taken & (rank_lp < cap_lp[group])
+
+    track_code = np.full(n, 3, dtype=np.int8)
+    track_code[portfolio] = 2
+    track_code[external] = 1
+    track_code[intensive] = 0
+    rank = pd.array(np.where(eligible, rank0 + 1, 0), dtype="Int64")
+    rank[~eligible] = pd.NA
+
+    # --- end dates (per agency: intensive_months may differ)
+    end_per_pool = np.array([np.datetime64(add_months(as_of, pl.intensive_months), "D") for pl in pools])
+    end = np.where(intensive, end_per_pool[group], np.datetime64("NaT", "D"))
+
+    # --- reasons: a handful of categories, never a per-row string
+    excluded_label = " / ".join(f"« {NEEDS[x]} »" for x in config.priority.excluded_needs) or "—"
+    reasons = [
+        "Accompagnement intensif par un référent de parcours, limité dans le temps : priorité aux personnes "
+        "les plus éloignées de l'emploi dans la limite des places.",
+        "Pas de place en accompagnement intensif : accompagnement externalisé auprès du prestataire "
+        "(places attribuées aux personnes les plus proches de l'emploi).",
+        f"Besoin {excluded_label} hors accompagnement intensif : accompagnement externalisé auprès du "
+        "prestataire (places attribuées aux personnes les plus proches de l'emploi).",
+        "Pas de place en accompagnement intensif ni chez le prestataire : suivi en portefeuille élargi.",
+        f"Besoin {excluded_label} hors accompagnement intensif : suivi en portefeuille élargi.",
+        "Aucune place disponible (intensif, prestataire, portefeuille élargi) : liste d'attente.",
+    ]
+    reason_code = np.select(
+        [intensive, external & eligible, external, portfolio & eligible, portfolio],
+        [0, 1, 2, 3, 4], default=5,
+    )
+
+    # --- canonical output order: agency, then person id
+    out_order = np.argsort(group * max(n, 1) + pid)
+    columns: dict[str, Any] = {"person_id": _take(scored["person_id"], out_order)}
+    if has_agency:
+        columns["agency_id"] = _take(scored["agency_id"], out_order)
+    columns["track"] = pd.Categorical.from_codes(track_code[out_order], categories=list(TRACKS))
+    columns["rank"] = rank[out_order]
+    columns["end_date"] = pd.Series(end[out_order]).astype("datetime64[s]").to_numpy()
+    columns["reason_fr"] = pd.Categorical.from_codes(reason_code[out_order], categories=reasons)
+    assignments = pd.DataFrame(columns)
+
+    # --- capacity used
+    counts = np.zeros((len(pools), 4), dtype=np.int64)
+    np.add.at(counts, (group, track_code.astype(np.int64)), 1)
+    cap_rows = []
+    for g, pool in enumerate(pools):
+        for t, track in enumerate(TRACKS):
+            cap = pool.capacity(track)
+            cap_rows.append({"agency_id": pool.agency_id, "track": track,
+                             "capacity": cap, "used": int(counts[g, t])})
+            if cap is not None and counts[g, t] > cap:  # pragma: no cover - guarded by construction
+                raise AssertionError(f"capacity exceeded for {track} in {pool.agency_id}")
+    capacity_used = pd.DataFrame(cap_rows)
+    capacity_used["capacity"] = capacity_used["capacity"].astype("Int64")
+
+    # --- left out: eligible, no intensive place
+    lo = eligible & ~intensive
+    lo_rows = np.flatnonzero(lo)
+    lo_order = lo_rows[np.argsort(group[lo_rows] * max(n, 1) + rank0[lo_rows])]
+    left = {"person_id": _take(scored["person_id"], lo_order)}
+    if has_agency:
+        left["agency_id"] = _take(scored["agency_id"], lo_order)
+    left["rank"] = (rank0[lo_order] + 1).astype(np.int64)
+    left["p_employed"] = p[lo_order]
+    left["need"] = _take(scored["need"], lo_order)
+    left["track"] = pd.Categorical.from_codes(track_code[lo_order], categories=list(TRACKS))
+    left_out = pd.DataFrame(left)
+
+    by_group = group_shares(scored, track_code)
+    totals = {t: int(counts[:, k].sum()) for k, t in enumerate(TRACKS)}
+    return AllocationResult(assignments=assignments, capacity_used=capacity_used, left_out=left_out,
+                            by_group=by_group, as_of=as_of, config=config, counts=totals)
+
