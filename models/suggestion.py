@@ -124,7 +124,7 @@ class Recommendation(Contract):
     need_label_fr: str
     tier: TierCode
     tier_label_fr: str
-    complement_ids: list[str]
+    complement_ids: tuple[str, ...]
     explanation_fr: str
 
 

@@ -10,7 +10,6 @@ does the same for a whole table, column-wise. See ``docs/policy.md``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,51 +18,9 @@ import pandas as pd
 
 from core import french
 from features.schema import NEED_CODES, NEEDS, TIER_CODES, TIERS
+from models.suggestion import Offer, Recommendation
 from policy.catalogue import MODALITIES, PARCOURS, Catalogue, Condition, Selector, check_code, load_catalogue
 from policy.dates import add_months, add_months_array
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """A model 1 suggestion for one person, to be confirmed or overridden by the advisor."""
-
-    rule_id: str
-    catalogue_version: str
-    parcours: str
-    parcours_label_fr: str
-    modality: str
-    modality_label_fr: str
-    objective_fr: str
-    offers: list[dict]
-    duration_months: int
-    milestone_date: date
-    need: str
-    tier: str
-    need_label_fr: str = ""
-    tier_label_fr: str = ""
-    complement_ids: tuple[str, ...] = ()
-    explanation_fr: str = ""
-
-    def to_dict(self) -> dict:
-        """JSON-ready dictionary (dates as ISO text)."""
-        return {
-            "rule_id": self.rule_id,
-            "catalogue_version": self.catalogue_version,
-            "parcours": self.parcours,
-            "parcours_label_fr": self.parcours_label_fr,
-            "modality": self.modality,
-            "modality_label_fr": self.modality_label_fr,
-            "objective_fr": self.objective_fr,
-            "offers": [dict(o) for o in self.offers],
-            "duration_months": self.duration_months,
-            "milestone_date": self.milestone_date.isoformat(),
-            "need": self.need,
-            "need_label_fr": self.need_label_fr,
-            "tier": self.tier,
-            "tier_label_fr": self.tier_label_fr,
-            "complement_ids": list(self.complement_ids),
-            "explanation_fr": self.explanation_fr,
-        }
 
 
 def recommend(
@@ -106,7 +63,7 @@ def recommend(
         modality=rule.modality,
         modality_label_fr=MODALITIES[rule.modality],
         objective_fr=rule.objective_fr,
-        offers=[{"id": o, "name_fr": cat.offers[o].name_fr} for o in offer_ids],
+        offers=[Offer(id=o, name_fr=cat.offers[o].name_fr) for o in offer_ids],
         duration_months=rule.duration_months,
         milestone_date=milestone,
         need=need,

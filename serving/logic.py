@@ -90,7 +90,7 @@ class Advisory:
                    when: date) -> Recommendation | None:
         if need is None or tier is None:
             return None
-        return Recommendation.model_validate(recommend(need, tier, record, when, self.catalogue).to_dict())
+        return recommend(need, tier, record, when, self.catalogue)
 
     # -- decisions ----------------------------------------------------------------------
     def decide(self, decision: Mapping[str, Any], principal: Principal, today: date | None = None) -> DecisionRecord:
@@ -108,7 +108,7 @@ class Advisory:
             raise InvalidInput("this model suggests only one of need and tier: give the other in the decision")
         today = today or datetime.now(UTC).date()
         recommendation = recommend(final_need, final_tier, output.get("policy_context") or {}, today,
-                                   self.catalogue).to_dict()
+                                   self.catalogue).model_dump(mode="json")
         record = self.store.record_decision(
             suggestion_id=suggestion.suggestion_id, advisor_id=decision["advisor_id"], action=decision["action"],
             final_need=final_need, final_tier=final_tier, reason=decision.get("reason"),

@@ -101,17 +101,17 @@ def test_every_need_and_tier_gets_a_sensible_path(need, tier):
     assert 3 <= rec.duration_months <= 12
     assert rec.milestone_date == add_months(DAY, rec.duration_months)
     assert rec.milestone_date > DAY
-    ids = [o["id"] for o in rec.offers]
+    ids = [o.id for o in rec.offers]
     assert ids and len(ids) == len(set(ids))
-    assert all(o["name_fr"] == cat.offers[o["id"]].name_fr for o in rec.offers)
+    assert all(o.name_fr == cat.offers[o.id].name_fr for o in rec.offers)
     assert NEED_OFFER[need] & set(ids)
     assert rec.objective_fr.strip()
     assert rec.catalogue_version == cat.version
     assert (rec.need, rec.tier) == (need, tier)
     assert rec.rule_id in rec.explanation_fr
-    d = rec.to_dict()
+    d = rec.model_dump(mode="json")
     assert d["milestone_date"] == rec.milestone_date.isoformat()
-    assert d["offers"] == rec.offers
+    assert d["offers"] == [o.model_dump() for o in rec.offers]
 
 
 def test_headline_rules():
@@ -119,9 +119,9 @@ def test_headline_rules():
     assert (rec.parcours, rec.modality, rec.duration_months) == ("EMPLOI", "SUIVI", 3)
     rec = recommend("SOCIAL_BARRIERS", "C", None, DAY)
     assert (rec.parcours, rec.modality) == ("SOCIAL", "GLOBAL")
-    assert "ACCOMPAGNEMENT_GLOBAL" in [o["id"] for o in rec.offers]
+    assert "ACCOMPAGNEMENT_GLOBAL" in [o.id for o in rec.offers]
     for tier in TIER_CODES:
-        ids = {o["id"] for o in recommend("TRAINING", tier, None, DAY).offers}
+        ids = {o.id for o in recommend("TRAINING", tier, None, DAY).offers}
         assert ids & {"AIF", "POEI"}
 
 
@@ -161,7 +161,7 @@ def test_severe_housing_or_health_means_social_global(need, tier):
                     {"housing": "NONE", "health_limitation": "SEVERE", "financial_difficulty": True}):
         rec = recommend(need, tier, profile, DAY)
         assert (rec.parcours, rec.modality) == ("SOCIAL", "GLOBAL"), (need, tier, profile)
-        assert "ACCOMPAGNEMENT_GLOBAL" in [o["id"] for o in rec.offers]
+        assert "ACCOMPAGNEMENT_GLOBAL" in [o.id for o in rec.offers]
         assert "Logement" in rec.explanation_fr or "santé" in rec.explanation_fr
 
 
@@ -185,7 +185,7 @@ def test_complements_add_barrier_specific_offers():
     profile = {"vehicle_access": False, "public_transport": "NONE", "french_proficiency": "BASIC",
                "childcare_constraint": "STRONG", "single_parent": True, "digital_autonomy": 1}
     rec = recommend("DIRECT_EMPLOYMENT", "B", profile, DAY)
-    ids = [o["id"] for o in rec.offers]
+    ids = [o.id for o in rec.offers]
     assert ids[:3] == ["MISE_EN_RELATION", "ACTIV_EMPLOI", "MRS"]
     assert ids[3:] == ["AIDES_MOBILITE", "AGEPI", "FORMATION_FRANCAIS", "ATELIERS_NUMERIQUES"]
     assert rec.complement_ids == ("mobility", "childcare-single-parent", "french-language", "digital")
@@ -265,7 +265,7 @@ def test_agency_extension_adds_and_removes_rules(tmp_path):
     assert cat.rules[0].id == "rural-mobility"
     rec = recommend("SOCIAL_BARRIERS", "A", {"vehicle_access": False, "digital_autonomy": 1}, DAY, catalogue=cat)
     assert rec.rule_id == "rural-mobility"
-    assert [o["id"] for o in rec.offers] == ["GARAGE_SOLIDAIRE", "AIDES_MOBILITE"]
+    assert [o.id for o in rec.offers] == ["GARAGE_SOLIDAIRE", "AIDES_MOBILITE"]
     assert recommend("SOCIAL_BARRIERS", "A", {"vehicle_access": True}, DAY, catalogue=cat).rule_id == "social-barriers-a"
 
 
@@ -453,7 +453,7 @@ def _expected(frame: pd.DataFrame, when) -> pd.DataFrame:
         rec = recommend(row["need"], row["tier"], row.to_dict(), day)
         rows.append({"rule_id": rec.rule_id, "parcours": rec.parcours, "modality": rec.modality,
                      "duration_months": rec.duration_months, "milestone_date": rec.milestone_date,
-                     "offers": ";".join(o["id"] for o in rec.offers)})
+                     "offers": ";".join(o.id for o in rec.offers)})
     return pd.DataFrame(rows, index=frame.index)
 
 

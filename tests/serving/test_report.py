@@ -63,7 +63,7 @@ def output(need="TRAINING", p_need=0.62, tier="C", p_emp=0.21, needs_review=Fals
                           "bands": {"A": 0.6, "B": 0.3}},
         "needs_review": needs_review,
         "review_reasons": [],
-        "recommendation": recommend(need, tier, {}, CREATED.date()).to_dict(),
+        "recommendation": recommend(need, tier, {}, CREATED.date()).model_dump(mode="json"),
         "policy_context": {"housing": "STABLE"},
     }
 
@@ -85,7 +85,7 @@ def suggestion(decisions=(), **kwargs) -> SuggestionRecord:
 
 
 def decision(action="confirm", need="TRAINING", tier="C", reason=None, revision_of=None, seq=0) -> DecisionRecord:
-    rec = recommend(need, tier, {}, dt.date(2025, 3, 15)).to_dict()
+    rec = recommend(need, tier, {}, dt.date(2025, 3, 15)).model_dump(mode="json")
     return DecisionRecord(
         decision_id=f"d-{seq}", suggestion_id="s-123", advisor_id="adv-1", action=action, final_need=need,
         final_tier=tier, reason=reason, revision_of=revision_of, recommendation=rec,
@@ -181,7 +181,7 @@ def test_report_from_a_real_store(tmp_path: Path):
                                 created_at=CREATED)
         assert "En attente de décision" in text_of(report_html(store.get_suggestion("s-real")))
 
-        rec = recommend("TRAINING", "B", out["policy_context"], dt.date(2025, 3, 15)).to_dict()
+        rec = recommend("TRAINING", "B", out["policy_context"], dt.date(2025, 3, 15)).model_dump(mode="json")
         store.record_decision(suggestion_id="s-real", advisor_id="adv-1", action="override",
                               final_need="TRAINING", final_tier="B", reason="Projet de formation déjà financé",
                               recommendation=rec, milestone_date=dt.date.fromisoformat(rec["milestone_date"]))
