@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.errors import InvalidInput
+
 # --------------------------------------------------------------------------- employability tiers
 #: Tier A (« proche de l'emploi ») from this calibrated probability of a job within the horizon.
 TIER_A_MIN = 0.60
@@ -65,7 +67,7 @@ class TierBands:
 
     def __post_init__(self) -> None:
         if not 0 < self.b < self.a < 1:
-            raise ValueError(f"tier bands must satisfy 0 < B ({self.b}) < A ({self.a}) < 1")
+            raise InvalidInput(f"tier bands must satisfy 0 < B ({self.b}) < A ({self.a}) < 1")
 
     def tier(self, p: np.ndarray) -> np.ndarray:
         p = np.asarray(p, dtype=float)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import mlflow
 
+from core.errors import InvalidInput
+
 from models.segmentation import SegmentationModel
 
 PYFUNC_PATH = Path(__file__).with_name("pyfunc.py")
@@ -16,5 +18,5 @@ def load_segmentation(model_uri_or_path: str | Path) -> SegmentationModel:
     loaded = mlflow.pyfunc.load_model(str(model_uri_or_path))
     model = loaded.unwrap_python_model().model
     if not isinstance(model, SegmentationModel):
-        raise TypeError(f"{model_uri_or_path} does not hold a Jalon segmentation model")
+        raise InvalidInput(f"{model_uri_or_path} does not hold a Jalon segmentation model")
     return model

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, log_loss, roc_auc_score
 
+from core.errors import InvalidInput
 from models.calibration import expected_calibration_error
 from models.segmentation import Scores, TierBands
 from training.fairness import FairnessAudit
@@ -83,7 +84,7 @@ def _class_indices(y: np.ndarray, classes: list[str]) -> np.ndarray:
     try:
         return np.fromiter((lookup[v] for v in y), dtype=int, count=len(y))
     except KeyError as exc:
-        raise ValueError(f"label {exc.args[0]!r} is not a known class ({', '.join(classes)})") from None
+        raise InvalidInput(f"label {exc.args[0]!r} is not a known class ({', '.join(classes)})") from None
 
 
 def confusion(y_true: np.ndarray, proba: np.ndarray, classes: list[str]) -> np.ndarray:

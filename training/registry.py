@@ -132,10 +132,16 @@ def list_versions(client: MlflowClient) -> list[VersionSummary]:
         versions = client.search_model_versions(f"name='{REGISTERED_MODEL_NAME}'")
     except MlflowException:
         return []
+    # search_model_versions returns versions with empty ``aliases`` (MLflow 3); the registered
+    # model itself has them, as {alias: version}.
+    aliases: dict[str, list[str]] = {}
+    for alias, number in client.get_registered_model(REGISTERED_MODEL_NAME).aliases.items():
+        aliases.setdefault(str(number), []).append(alias)
     out = []
     for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
         created = datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
-        out.append(VersionSummary(version=str(mv.version), aliases=list(mv.aliases or []), created=created,
+        out.append(VersionSummary(version=str(mv.version), aliases=sorted(aliases.get(str(mv.version), [])),
+                                  created=created,
                                   run_id=mv.run_id, metrics=dict(client.get_run(mv.run_id).data.metrics),
                                   tags=dict(mv.tags or {})))
     return out

@@ -1,14 +1,7 @@
 """Command-line faces of batch scoring, milestone review and model 2 allocation.
 
-Registered in ``jalon/cli.py`` as ``jalon score``, ``jalon review`` and ``jalon
-allocate``::
-
-    app.command("score")(score_command)
-    app.command("review")(review_command)
-    app.command("allocate")(allocate_command)
-
-Each is a thin wrapper over :mod:`batch.score`, :mod:`batch.review` and
-:mod:`policy.allocate`. Bad input (unreadable file, invalid row, bad date, unknown
+``jalon score``, ``jalon review`` and ``jalon allocate``: each is a thin wrapper over
+:mod:`batch.score`, :mod:`batch.review` and :func:`policy.allocate`. Bad input (unreadable file, invalid row, bad date, unknown
 model) prints one clear line on stderr and exits with status 2, never a traceback.
 Only pseudonymous ids are printed.
 """
@@ -18,35 +11,17 @@ from __future__ import annotations
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
+from jalon.cli._common import command, err, fail, out, parse_date
 
 DEFAULT_MODEL = f"models:/{REGISTERED_MODEL_NAME}@{CHAMPION_ALIAS}"
-err = Console(stderr=True)
-out = Console()
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    """One line on stderr, then exit ``code`` (no traceback)."""
-    line = " ".join(str(message).split())
-    err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True, highlight=False)
-    raise typer.Exit(code)
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        _fail(f"{option}: {text!r} is not a date; expected YYYY-MM-DD")
+app = typer.Typer()
 
 
 def _validation_line(exc) -> str:
@@ -68,9 +43,9 @@ def _load_model(uri: str):
         return load_segmentation(uri)
     except MlflowException as exc:
         hint = " (train and promote a model first: jalon train --promote)" if uri.startswith("models:/") else ""
-        _fail(f"cannot load model {uri}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}{hint}")
-    except (OSError, TypeError, ValueError) as exc:
-        _fail(f"cannot load model {uri}: {exc}")
+        fail(f"cannot load model {uri}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}{hint}")
+    except OSError as exc:
+        fail(f"cannot load model {uri}: {exc}")
 
 
 def _model_version(uri: str) -> str:
@@ -93,6 +68,7 @@ def _model_version(uri: str) -> str:
 # --------------------------------------------------------------------------- score
 
 
+@command(app, "score")
 def score_command(
     data: Annotated[Path, typer.Option("--data", help="Profiles to score (.parquet or .csv), one row per person.")],
     out_path: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv); written only if every "
@@ -111,14 +87,14 @@ def score_command(
     from policy import CatalogueError
     from batch.score import ScoringError, count_rows, score_file
 
-    start_date = _date(decision_date, "--decision-date")
+    start_date = parse_date(decision_date, "--decision-date")
     try:
         file_format(data)
         file_format(out_path)
     except DataFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not data.is_file():
-        _fail(f"{data}: no such file")
+        fail(f"{data}: no such file")
     loaded = _load_model(model)
     total = count_rows(data)
     columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn(),
@@ -135,9 +111,9 @@ def score_command(
             summary = score_file(data, out_path, loaded, explain=explain, chunk_rows=chunk_rows,
                                  decision_date=start_date, progress=progress, model_label=model)
         except DataValidationError as exc:
-            _fail(_validation_line(exc) + "; nothing was written")
+            fail(_validation_line(exc) + "; nothing was written")
         except (DataFileError, ScoringError, CatalogueError) as exc:
-            _fail(f"{exc}; nothing was written")
+            fail(f"{exc}; nothing was written")
     out.print(f"scored {summary.rows:,} rows in {summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s), "
               f"peak memory {summary.peak_rss_mb:,.0f} MiB, {summary.needs_review:,} flagged for careful review "
               f"→ {summary.out}", highlight=False, soft_wrap=True)
@@ -146,6 +122,7 @@ def score_command(
 # --------------------------------------------------------------------------- review
 
 
+@command(app, "review")
 def review_command(
     data: Annotated[Path, typer.Option("--data", help="Current profiles (.parquet or .csv), matched by person_id.")],
     as_of: Annotated[str, typer.Option("--as-of", help="Review date YYYY-MM-DD: decisions whose milestone is on or "
@@ -167,36 +144,36 @@ def review_command(
     from batch.review import ReviewInputError, field_label_fr, review, write_review
     from records.store import DecisionStore, StoreError
 
-    when = _date(as_of, "--as-of")
+    when = parse_date(as_of, "--as-of")
     try:
         file_format(data)
         if out_path is not None:
             file_format(out_path)
     except DataFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not data.is_file():
-        _fail(f"{data}: no such file")
+        fail(f"{data}: no such file")
     url = db_url or get_settings().db_url
     try:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - any parse error is a bad option
-        _fail(f"--db-url: {url!r} is not a database URL")
+        fail(f"--db-url: {url!r} is not a database URL")
     database = parsed.database or ""
     if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
             and not database.startswith("file:") and not Path(database).is_file():
-        _fail(f"no decisions database at {database}")
+        fail(f"no decisions database at {database}")
     loaded = _load_model(model)
     try:
         store = DecisionStore(url)
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         with err.status("re-scoring the people due…"):
             result = review(data, store, loaded, when, model_version=_model_version(model))
     except DataValidationError as exc:
-        _fail(_validation_line(exc))
+        fail(_validation_line(exc))
     except (DataFileError, ReviewInputError, StoreError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         store.dispose()
 
@@ -255,6 +232,7 @@ def _read_scored(path: Path, order_by: str):
     return frame
 
 
+@command(app, "allocate")
 def allocate_command(
     scored: Annotated[Path, typer.Option("--scored", help="Output of jalon score (.parquet or .csv).")],
     agency_config: Annotated[Path, typer.Option("--agency-config", help="Capacities and priority (.yaml, .yml or "
@@ -270,16 +248,16 @@ def allocate_command(
     from policy import (TRACK_LABELS_FR, TRACKS, AgencyConfigError, AllocationInputError, allocate,
                         load_agency_config, write_allocation)
 
-    when = _date(as_of, "--as-of") or date.today()
+    when = parse_date(as_of, "--as-of") or date.today()
     try:
         file_format(out_path)
         config = load_agency_config(agency_config)
         frame = _read_scored(scored, config.priority.order_by)
         result = allocate(frame, config, when)
     except DataValidationError as exc:
-        _fail(_validation_line(exc))
-    except (DataFileError, AgencyConfigError, AllocationInputError, ValueError) as exc:
-        _fail(str(exc))
+        fail(_validation_line(exc))
+    except (DataFileError, AgencyConfigError, AllocationInputError) as exc:
+        fail(str(exc))
     written, side = write_allocation(result, out_path)
 
     cap = result.capacity_used

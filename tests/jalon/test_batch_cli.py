@@ -8,18 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from features.io import read_table, write_table
-from jalon.cli.batch import allocate_command, review_command, score_command
+from jalon.cli import app
 from tests.conftest import to_record
 
 runner = CliRunner()
-app = typer.Typer()
-app.command("score")(score_command)
-app.command("review")(review_command)
-app.command("allocate")(allocate_command)
 
 
 @pytest.fixture()

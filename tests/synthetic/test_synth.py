@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import InvalidInput
 import synthetic as synth
 from features.io import read_table, write_table
 from features.schema import (
@@ -291,7 +292,7 @@ def test_small_and_empty_populations():
     assert len(synth.generate_population(0, 1)) == 0
     small = synth.generate_population(5, 1)
     assert list(small.columns) == [f.name for f in FIELDS] and len(small) == 5
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput):
         synth.generate_population(-1, 1)
 
 
@@ -362,12 +363,12 @@ def test_parse_label_bias():
     ("disability_recognition=maybe=0.5", "use true or false"),
 ])
 def test_parse_label_bias_errors_name_the_problem(text, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(InvalidInput, match=re.escape(message)):
         synth.parse_label_bias(text)
 
 
 def test_label_bias_constructor_validates_too():
-    with pytest.raises(ValueError, match="unknown code"):
+    with pytest.raises(InvalidInput, match="unknown code"):
         synth.LabelBias("nationality_group", "MARS", 0.5)
 
 

@@ -71,6 +71,21 @@ def test_champion_reload_gives_identical_predictions(trained_client, model, popu
     assert (via_pyfunc["need"].to_numpy() == first["need"].to_numpy()).all()
 
 
+def test_models_lists_the_champion_alias(trained_client, trained_home, monkeypatch) -> None:
+    """`jalon models` shows the alias (MLflow's search_model_versions returns none), so that
+    `make run`, which looks for it, reuses an existing champion instead of retraining."""
+    from typer.testing import CliRunner
+
+    from jalon.cli import app
+
+    champion = registry.champion_version(trained_client)
+    listed = {v.version: v.aliases for v in registry.list_versions(trained_client)}
+    assert listed[champion] == [CHAMPION_ALIAS]
+    monkeypatch.setenv("JALON_HOME", str(trained_home))
+    result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and CHAMPION_ALIAS in result.output
+
+
 def test_gate_refuses_a_worse_model_and_force_records_reason(trained_client) -> None:
     champion = champion_metrics(trained_client)
     worse = {**champion, "need_macro_f1": champion["need_macro_f1"] - 0.05}

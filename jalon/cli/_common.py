@@ -1,0 +1,68 @@
+"""What every ``jalon`` command shares: the consoles, the one-line failure, the error guard.
+
+Every command is registered through :func:`command`, which catches :class:`~core.errors.JalonError`
+(bad input, a refused operation, something not found) and prints its message as one line on
+stderr with exit status 2. Any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from core.errors import JalonError, Refused
+
+err = Console(stderr=True)
+out = Console()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, then exit ``code`` (no traceback)."""
+    line = " ".join(str(message).split())
+    err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def guarded(fn: F) -> F:
+    """Run a command; a user-facing error becomes one line on stderr (exit 1 if refused, else 2)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except JalonError as exc:
+            fail(str(exc), code=1 if isinstance(exc, Refused) else 2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def command(app: typer.Typer, name: str | None = None) -> Callable[[F], F]:
+    """``@command(app)``: register a guarded command on ``app``."""
+
+    def register(fn: F) -> F:
+        app.command(name)(guarded(fn))
+        return fn
+
+    return register
+
+
+def progress(message: str) -> None:
+    err.log(message)
+
+
+def parse_date(text: str | None, option: str) -> date | None:
+    """An ISO date given on the command line (None stays None); a clear error names the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{option}: {text!r} is not a date; expected YYYY-MM-DD")
