@@ -168,3 +168,20 @@ def test_every_error_body_is_an_object_with_error(server) -> None:
         assert 400 <= response.status_code < 500
         body = response.json()
         assert isinstance(body, dict) and body["error"], body
+
+
+def test_openapi_shows_the_suggestion_contract(server) -> None:
+    """The documented response of /suggest is the typed contract: every object closed, every field named."""
+    from models.suggestion import Suggestion
+
+    document = httpx.get(f"{server.url}/docs.json", timeout=30).json()
+    schemas = document["components"]["schemas"]
+    response = document["paths"]["/suggest"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    name = response["$ref"].rsplit("/", 1)[-1]
+    assert set(schemas[name]["properties"]) == set(Suggestion.model_fields)
+    for key in ("Suggestion", "NeedSuggestion", "EmployabilityOut", "Explanation", "Factor", "Recommendation"):
+        matching = [s for n, s in schemas.items() if n == key or n.startswith(f"{key}-")]
+        assert matching, key
+        assert all(s.get("additionalProperties") is False for s in matching), key
+    loose = [n for n, s in schemas.items() if s.get("additionalProperties") is True]
+    assert not loose, loose
