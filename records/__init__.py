@@ -1,1 +1,25 @@
-"""Records layer: the decisions store, its migrations and every table of the records."""
+"""Records layer: the decisions store, its migrations and every table of the records.
+
+Modules: :mod:`records.store` (the store), :mod:`records.entities` (what it returns and
+raises), :mod:`records.tables` (table definitions), :mod:`records.engine` (engines, the
+writers' lock, migrations at start), :mod:`records.validation` (value checks). Callers
+import from here.
+"""
+
+from records.engine import MIGRATIONS_DIR, lock_for_migration, make_engine, upgrade_database
+from records.entities import DecisionConflict, DecisionRecord, StoreError, SuggestionNotFound, SuggestionRecord
+from records.store import ACTIONS, DecisionStore
+
+__all__ = [
+    "ACTIONS",
+    "MIGRATIONS_DIR",
+    "DecisionConflict",
+    "DecisionRecord",
+    "DecisionStore",
+    "StoreError",
+    "SuggestionNotFound",
+    "SuggestionRecord",
+    "lock_for_migration",
+    "make_engine",
+    "upgrade_database",
+]

@@ -22,7 +22,7 @@ from typing import Any
 from models.segmentation import SegmentationModel
 from policy.recommend import Catalogue, load_catalogue, recommend
 from serving.auth import Principal, Role
-from records.store import DecisionRecord, DecisionStore, SuggestionRecord
+from records import DecisionRecord, DecisionStore, SuggestionRecord
 
 log = logging.getLogger("jalon.serving")
 

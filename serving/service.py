@@ -27,7 +27,7 @@ from serving.auth import AuthMiddleware, Principal
 from serving.errors import ErrorBodyMiddleware
 from serving.schemas import (BatchOut, DecisionIn, DecisionOut, NeedCode, ProfileBatch, SuggestionOut,
                              TierCode)
-from records.store import DecisionConflict, DecisionStore, SuggestionNotFound
+from records import DecisionConflict, DecisionStore, SuggestionNotFound
 from serving.ui import report_html, ui_app
 
 privacy.install()

@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from features.api_models import ID_PATTERN
 from features.schema import GROUPS, NEEDS, PROTECTED_COLUMNS, TIERS, Field, profile_fields
 from models.card import KNOWN_LIMITS, OVERSIGHT
-from records.store import DecisionRecord, SuggestionRecord
+from records import DecisionRecord, SuggestionRecord
 
 __all__ = ["EXAMPLE_PROFILE", "form_groups", "page_html", "report_html", "ui_app"]
 

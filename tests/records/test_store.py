@@ -1,4 +1,9 @@
-"""Tests of the decisions store on real SQLite files (no mocks).
+"""Tests of the decisions store on real SQLite files and a real PostgreSQL server (no mocks).
+
+Every test that takes ``url`` or ``store`` runs on both backends: SQLite (a file in the
+test's folder) and PostgreSQL (a new database per test on the session's server, see
+``postgres_server`` in ``tests/conftest.py``). Tests of SQLite's own settings take
+``sqlite_url``/``sqlite_store``; PostgreSQL-only ones ``postgres_database``.
 
 Concurrency and durability tests use real threads and real processes; the durability test
 kills a writer with SIGKILL right after it reported a committed decision.
@@ -27,8 +32,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from features.schema import NEED_CODES
-from records import store as store_module
-from records.store import (
+from records import (
+    MIGRATIONS_DIR,
     DecisionConflict,
     DecisionRecord,
     DecisionStore,
@@ -36,9 +41,12 @@ from records.store import (
     SuggestionNotFound,
     SuggestionRecord,
 )
+from records.engine import alembic_config
+from records.tables import metadata
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.UTC
+BACKENDS = ("sqlite", "postgresql")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -50,15 +58,34 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def url(db_path: Path) -> str:
+def sqlite_url(db_path: Path) -> str:
     return f"sqlite:///{db_path}"
 
 
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """A fresh, empty database on each backend in turn."""
+    if request.param == "sqlite":
+        return sqlite_url
+    return request.getfixturevalue("postgres_database")
+
+
 @pytest.fixture
-def store(url: str):
+def store(url: str) -> Iterator[DecisionStore]:
     s = DecisionStore(url)
     yield s
     s.dispose()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[DecisionStore]:
+    s = DecisionStore(sqlite_url)
+    yield s
+    s.dispose()
+
+
+def is_sqlite(url: str) -> bool:
+    return sa.make_url(url).get_backend_name() == "sqlite"
 
 
 def suggestion_kwargs(suggestion_id: str = "sug-1", **overrides) -> dict:
@@ -98,13 +125,22 @@ def raw(db_path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def decision_rows(db_path: Path) -> list[tuple]:
-    with raw(db_path) as conn:
-        return conn.execute("SELECT * FROM decisions ORDER BY suggestion_id, sequence").fetchall()
+def fetch(url: str, sql: str) -> list[tuple]:
+    """Rows of ``sql`` read through a plain engine of its own (bypassing the store), on any backend."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.exec_driver_sql(sql)]
+    finally:
+        engine.dispose()
+
+
+def decision_rows(url: str) -> list[tuple]:
+    return fetch(url, "SELECT * FROM decisions ORDER BY suggestion_id, sequence")
 
 
 def head_revision() -> str:
-    return ScriptDirectory(str(store_module.MIGRATIONS_DIR)).get_current_head()
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def python_env() -> dict:
@@ -116,8 +152,9 @@ def python_env() -> dict:
 # --------------------------------------------------------------------------- migrations
 
 
-def test_migration_creates_tables_at_head(store: DecisionStore, db_path: Path) -> None:
-    assert db_path.exists()  # parent folder "state/" was created
+def test_migration_creates_tables_at_head(store: DecisionStore, url: str, db_path: Path) -> None:
+    if is_sqlite(url):
+        assert db_path.exists()  # parent folder "state/" was created
     inspector = sa.inspect(store.engine)
     assert {"suggestions", "decisions", "alembic_version"} <= set(inspector.get_table_names())
     with store.engine.connect() as conn:
@@ -137,19 +174,19 @@ def test_migration_creates_tables_at_head(store: DecisionStore, db_path: Path) -
 def test_schema_matches_store_tables(store: DecisionStore) -> None:
     """The migration is the only source of the schema; the store's tables agree with it."""
     with store.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), store_module.metadata)
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diffs == []
 
 
-def test_sqlite_connection_settings(store: DecisionStore) -> None:
-    with store.engine.connect() as conn:
+def test_sqlite_connection_settings(sqlite_store: DecisionStore) -> None:
+    with sqlite_store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
-def test_reopening_is_idempotent(url: str, db_path: Path) -> None:
+def test_reopening_is_idempotent(url: str) -> None:
     first = DecisionStore(url)
     first.record_suggestion(**suggestion_kwargs())
     decide(first)
@@ -158,9 +195,8 @@ def test_reopening_is_idempotent(url: str, db_path: Path) -> None:
         again = DecisionStore(url)
         assert again.get_suggestion("sug-1").latest_decision is not None
         again.dispose()
-    with raw(db_path) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head_revision(),)]
-        assert conn.execute("SELECT count(*) FROM suggestions").fetchone() == (1,)
+    assert fetch(url, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
+    assert fetch(url, "SELECT count(*) FROM suggestions")[0] == (1,)
 
 
 def test_default_url_comes_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,15 +215,14 @@ def test_default_url_comes_from_settings(tmp_path: Path, monkeypatch: pytest.Mon
         s.dispose()
 
 
-def test_concurrent_first_start_migrates_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh' / 'decisions.db'}"
+def test_concurrent_first_start_migrates_once(url: str, tmp_path: Path) -> None:
     go = tmp_path / "go"
     code = textwrap.dedent(
         f"""
         import os, time
         while not os.path.exists({str(go)!r}):
             time.sleep(0.005)
-        from records.store import DecisionStore
+        from records import DecisionStore
         DecisionStore({url!r}).dispose()
         print("OK", flush=True)
         """
@@ -202,15 +237,14 @@ def test_concurrent_first_start_migrates_once(tmp_path: Path) -> None:
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in results]
     assert all(out.strip() == "OK" for out, _ in results)
-    with raw(tmp_path / "fresh" / "decisions.db") as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head_revision(),)]
+    assert fetch(url, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
 
 
 def test_postgresql_ddl_is_generated_offline(capsys: pytest.CaptureFixture) -> None:
     """The revision compiles for PostgreSQL (offline --sql mode, no server needed)."""
     from alembic import command
 
-    config = store_module._alembic_config("postgresql://jalon@localhost/jalon")
+    config = alembic_config("postgresql://jalon@localhost/jalon")
     command.upgrade(config, "head", sql=True)
     ddl = capsys.readouterr().out
     assert "CREATE TABLE suggestions" in ddl and "CREATE TABLE decisions" in ddl
@@ -273,7 +307,7 @@ def test_duplicate_suggestion_id_is_a_store_error(store: DecisionStore) -> None:
         store.record_suggestion(**suggestion_kwargs())
 
 
-def test_record_suggestions_batch_is_all_or_nothing(store: DecisionStore, db_path: Path) -> None:
+def test_record_suggestions_batch_is_all_or_nothing(store: DecisionStore, url: str) -> None:
     store.record_suggestions([suggestion_kwargs(f"b-{i}", person_id=f"p-{i}") for i in range(50)])
     assert store.get_suggestion("b-49").person_id == "p-49"
     store.record_suggestions([])
@@ -285,8 +319,7 @@ def test_record_suggestions_batch_is_all_or_nothing(store: DecisionStore, db_pat
         store.record_suggestions([suggestion_kwargs("c-1"), {**suggestion_kwargs("c-2"), "profile": {}}])
     with pytest.raises(ValueError, match=r"items\[1\].*twice"):
         store.record_suggestions([suggestion_kwargs("c-1"), suggestion_kwargs("c-1")])
-    with raw(db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM suggestions").fetchone() == (50,)
+    assert fetch(url, "SELECT count(*) FROM suggestions")[0] == (50,)
 
 
 def test_unknown_suggestion(store: DecisionStore) -> None:
@@ -313,27 +346,27 @@ def test_suggestions_for_person(store: DecisionStore) -> None:
 # --------------------------------------------------------------------------- decisions
 
 
-def test_confirm_then_second_decision_conflicts(store: DecisionStore, db_path: Path) -> None:
+def test_confirm_then_second_decision_conflicts(store: DecisionStore, url: str) -> None:
     store.record_suggestion(**suggestion_kwargs())
     first = decide(store)
     assert first.action == "confirm" and first.revision_of is None
     assert first.created_at.tzinfo is not None
     with pytest.raises(DecisionConflict, match="revision=True"):
         decide(store, action="override", final_need="SOCIAL_BARRIERS", reason="logement")
-    assert len(decision_rows(db_path)) == 1
+    assert len(decision_rows(url)) == 1
     assert store.get_suggestion("sug-1").decisions == [first]
 
 
-def test_revision_is_appended_and_history_kept(store: DecisionStore, db_path: Path) -> None:
+def test_revision_is_appended_and_history_kept(store: DecisionStore, url: str) -> None:
     store.record_suggestion(**suggestion_kwargs())
     first = decide(store, milestone_date=dt.date(2026, 6, 1), recommendation={"actions": ["atelier CV"]})
-    original_row = decision_rows(db_path)[0]
+    original_row = decision_rows(url)[0]
 
     second = decide(store, advisor_id="advisor-2", action="override", final_need="SOCIAL_BARRIERS",
                     final_tier="C", reason="Situation de logement découverte en entretien", revision=True)
-    assert len(decision_rows(db_path)) == 2
+    assert len(decision_rows(url)) == 2
     third = decide(store, final_need="SOCIAL_BARRIERS", final_tier="C", revision=True)
-    rows = decision_rows(db_path)
+    rows = decision_rows(url)
     assert len(rows) == 3
     assert rows[0] == original_row  # never updated
 
@@ -383,8 +416,11 @@ def test_decision_validation_names_the_field(store: DecisionStore, overrides: di
         decide(store, **overrides)
 
 
-def test_database_rejects_updates_deletes_and_duplicate_first_decisions(store: DecisionStore, db_path: Path) -> None:
+def test_database_rejects_updates_deletes_and_duplicate_first_decisions(
+    sqlite_store: DecisionStore, sqlite_url: str, db_path: Path
+) -> None:
     """Append-only and race-safety hold in the database itself, not only in the store."""
+    store, url = sqlite_store, sqlite_url
     store.record_suggestion(**suggestion_kwargs())
     first = decide(store)
     with raw(db_path) as conn:
@@ -415,7 +451,7 @@ def test_database_rejects_updates_deletes_and_duplicate_first_decisions(store: D
                 "final_tier, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', 'B', '2026-01-01')"
             )
         conn.rollback()
-    assert [r[0] for r in decision_rows(db_path)] == [first.decision_id, second.decision_id]
+    assert [r[0] for r in decision_rows(url)] == [first.decision_id, second.decision_id]
 
 
 # --------------------------------------------------------------------------- durability
@@ -428,7 +464,7 @@ def test_committed_decision_survives_sigkill(url: str, db_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import time
-        from records.store import DecisionStore
+        from records import DecisionStore
         store = DecisionStore({url!r})
         d = store.record_decision(suggestion_id="sug-1", advisor_id="advisor-9", action="override",
                                   final_need="SOCIAL_BARRIERS", final_tier="C", reason="garde d'enfants")
@@ -456,14 +492,15 @@ def test_committed_decision_survives_sigkill(url: str, db_path: Path) -> None:
         assert latest.advisor_id == "advisor-9" and latest.reason == "garde d'enfants"
     finally:
         reopened.dispose()
-    with raw(db_path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    if is_sqlite(url):
+        with raw(db_path) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 # --------------------------------------------------------------------------- concurrency
 
 
-def test_two_threads_racing_a_first_decision(url: str, db_path: Path) -> None:
+def test_two_threads_racing_a_first_decision(url: str) -> None:
     n = 20
     setup = DecisionStore(url)
     setup.record_suggestions([suggestion_kwargs(f"race-{i}") for i in range(n)])
@@ -495,12 +532,12 @@ def test_two_threads_racing_a_first_decision(url: str, db_path: Path) -> None:
         s.dispose()
     assert not errors, errors
     assert all(sorted(o) == ["conflict", "won"] for o in outcomes.values()), outcomes
-    rows = decision_rows(db_path)
+    rows = decision_rows(url)
     assert len(rows) == n
     assert len({r[1] for r in rows}) == n  # one decision per suggestion
 
 
-def test_two_processes_racing_first_decisions(url: str, tmp_path: Path, db_path: Path) -> None:
+def test_two_processes_racing_first_decisions(url: str, tmp_path: Path) -> None:
     n = 40
     setup = DecisionStore(url)
     setup.record_suggestions([suggestion_kwargs(f"prace-{i}") for i in range(n)])
@@ -509,7 +546,7 @@ def test_two_processes_racing_first_decisions(url: str, tmp_path: Path, db_path:
     code = textwrap.dedent(
         f"""
         import json, os, sys, time
-        from records.store import DecisionConflict, DecisionStore
+        from records import DecisionConflict, DecisionStore
         store = DecisionStore({url!r})
         while not os.path.exists({str(go)!r}):
             time.sleep(0.002)
@@ -536,7 +573,7 @@ def test_two_processes_racing_first_decisions(url: str, tmp_path: Path, db_path:
     results = [json.loads(out) for out, _ in outputs]
     for i in range(n):
         assert sorted(r[f"prace-{i}"] for r in results) == ["conflict", "won"]
-    rows = decision_rows(db_path)
+    rows = decision_rows(url)
     assert len(rows) == n
     winners = {r[1]: r[3] for r in rows}  # suggestion_id -> advisor_id
     for i in range(n):
@@ -658,26 +695,56 @@ def test_empty_store_queries(store: DecisionStore) -> None:
     }
 
 
-# --------------------------------------------------------------------------- PostgreSQL (opt-in)
-
-PG_URL = os.environ.get("JALON_TEST_PG_URL")  # e.g. postgresql+psycopg://jalon@127.0.0.1:5432/jalon
+# --------------------------------------------------------------------------- PostgreSQL only
 
 
-@pytest.mark.postgres
-def test_postgresql_end_to_end() -> None:
-    """Same migration and store on a real PostgreSQL server, in a throw-away schema.
+def test_postgresql_rejects_updates_deletes_and_duplicate_first_decisions(postgres_database: str) -> None:
+    """The same database-level guarantees as on SQLite, from PostgreSQL's triggers and constraints."""
+    url = postgres_database
+    store = DecisionStore(url)
+    try:
+        store.record_suggestion(**suggestion_kwargs())
+        first = decide(store)
+        engine = sa.create_engine(url)
+        try:
+            statements = [
+                ("UPDATE decisions SET final_need = 'TRAINING'", "append-only"),
+                ("DELETE FROM decisions", "append-only"),
+                ("TRUNCATE decisions", "append-only"),
+                ("UPDATE suggestions SET person_id = 'x'", "append-only"),
+                ("INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
+                 "final_tier, created_at) VALUES ('other', 'sug-1', 0, 'a', 'confirm', 'TRAINING', 'B', "
+                 "'2026-01-01T00:00:00Z')", "uq_decisions_suggestion_id_sequence"),
+            ]
+            second = decide(store, final_tier="C", revision=True)
+            statements += [
+                ("INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
+                 f"final_tier, revision_of, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', "
+                 f"'B', '{first.decision_id}', '2026-01-01T00:00:00Z')", "uq_decisions_revision_of"),
+                ("INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
+                 "final_tier, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', 'B', "
+                 "'2026-01-01T00:00:00Z')", "ck_decisions_sequence_revision_of"),
+            ]
+            for sql, refusal in statements:
+                with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match=refusal):
+                    conn.exec_driver_sql(sql)
+        finally:
+            engine.dispose()
+        assert [r[0] for r in decision_rows(url)] == [first.decision_id, second.decision_id]
+    finally:
+        store.dispose()
 
-    Opt-in (deselected by default, no server here): ``JALON_TEST_PG_URL=postgresql+psycopg://…
-    pytest -m postgres`` with a PostgreSQL driver installed.
-    """
-    assert PG_URL, "set JALON_TEST_PG_URL to a PostgreSQL URL to run this test"
+
+def test_postgresql_end_to_end(postgres_database: str) -> None:
+    """Same migration and store on a real PostgreSQL server, in a throw-away schema of a
+    fresh database (a deployment may keep Jalon's tables in a schema of their own)."""
     import uuid
 
     schema = f"jalon_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
+    admin = sa.create_engine(postgres_database)
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = sa.make_url(postgres_database).update_query_dict({"options": f"-csearch_path={schema}"})
     url_str = url.render_as_string(hide_password=False)
     try:
         # Concurrent first start in threads: the advisory lock lets one migrate.
@@ -699,7 +766,7 @@ def test_postgresql_end_to_end() -> None:
         store, other = opened[0], opened[1]
         with store.engine.connect() as conn:
             assert MigrationContext.configure(conn).get_current_heads() == (head_revision(),)
-            assert compare_metadata(MigrationContext.configure(conn), store_module.metadata) == []
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
         created = dt.datetime(2026, 3, 2, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
         returned = store.record_suggestion(**suggestion_kwargs(created_at=created))
