@@ -42,7 +42,6 @@ WRITE_OPTION = "jalon_write"
 _PG_MIGRATION_LOCK = 0x4A41_4C4F4E  # "JALON"
 
 
-
 def make_engine(url: str) -> Engine:
     """An engine for the decisions database, with Jalon's SQLite settings.
 
@@ -173,7 +172,7 @@ class WriteLock:
         if self._path is not None:
             try:
                 if self._file is None:
-                    self._file = open(self._path, "a+b")  # noqa: SIM115 - kept open for the store's life
+                    self._file = open(self._path, "a+b")  # kept open for the store's life: closed by close()
                 fcntl.flock(self._file, fcntl.LOCK_EX)
             except BaseException:
                 self._thread_lock.release()

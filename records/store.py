@@ -246,7 +246,7 @@ class DecisionStore:
             raise ValueError("milestone_date must be a datetime.date (not a datetime)")
 
         for _attempt in range(_REVISION_ATTEMPTS):
-            row = {
+            row: dict[str, Any] = {
                 "decision_id": str(uuid.uuid4()),
                 "suggestion_id": suggestion_id,
                 "advisor_id": advisor_id,
@@ -369,9 +369,7 @@ class DecisionStore:
 
     @staticmethod
     def _require_suggestion(conn: Connection, suggestion_id: str) -> None:
-        exists = conn.scalar(
-            sa.select(suggestions.c.suggestion_id).where(suggestions.c.suggestion_id == suggestion_id)
-        )
+        exists = conn.scalar(sa.select(suggestions.c.suggestion_id).where(suggestions.c.suggestion_id == suggestion_id))
         if exists is None:
             raise SuggestionNotFound(f"no suggestion with id {suggestion_id!r}")
 

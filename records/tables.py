@@ -15,6 +15,7 @@ from records.validation import aware_utc
 
 __all__ = ["UTCDateTime", "decisions", "metadata", "suggestions"]
 
+
 class UTCDateTime(sa.types.TypeDecorator):
     """A timezone-aware UTC datetime on every backend (SQLite stores naive UTC text)."""
 
@@ -33,7 +34,6 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
-
 
 
 metadata = sa.MetaData()

@@ -49,9 +49,10 @@ def require_json_object(value: Any, name: str, *, optional: bool = False) -> dic
         raise ValueError(f"{name} must be a JSON object (dict)")
     try:
         # Round trip: rejects NaN/inf and non-JSON types (numpy scalars...), string keys.
-        return json.loads(json_dumps(dict(value)))
+        copy: dict = json.loads(json_dumps(dict(value)))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be JSON-serialisable (no NaN, no non-JSON types)") from exc
+    return copy
 
 
 def suggestion_row(
@@ -87,7 +88,7 @@ def suggestion_row(
     }
 
 
-def decision_record(row: Mapping[str, Any]) -> DecisionRecord:
+def decision_record(row: Mapping[Any, Any]) -> DecisionRecord:
     return DecisionRecord(
         decision_id=row["decision_id"],
         suggestion_id=row["suggestion_id"],

@@ -26,8 +26,9 @@ RACERS = 30
 KILLED_WHILE_DECIDING = 24  # suggestions decided through each instance while one of them is killed
 
 
-def call(server: ServerProcess, path: str, body: dict | None = None, token: str = "advisor",
-         method: str = "POST") -> httpx.Response:
+def call(
+    server: ServerProcess, path: str, body: dict | None = None, token: str = "advisor", method: str = "POST"
+) -> httpx.Response:
     tokens: dict[str, str] = server.tokens  # type: ignore[attr-defined]
     headers = {"content-type": "application/json", "authorization": f"Bearer {tokens[token]}"}
     content = json.dumps(body).encode() if body is not None else None
@@ -127,7 +128,8 @@ def test_two_instances_share_one_postgresql_database(served_home, records, postg
         try:
             for suggestion_id, decision_id in acknowledged.items():
                 latest = store.get_suggestion(suggestion_id).latest_decision
-                assert latest is not None and latest.decision_id == decision_id
+                assert latest is not None
+                assert latest.decision_id == decision_id
         finally:
             store.dispose()
     finally:

@@ -70,11 +70,32 @@ class PostgresCluster:
             shutil.chown(root, _OWNER, _OWNER)
         cluster = cls(bindir, root, free_port())
         try:
-            cluster._run("initdb", "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                         "--locale=C.UTF-8", "--no-sync")
+            cluster._run(
+                "initdb",
+                "-D",
+                str(root / "data"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            )
             options = f"-p {cluster.port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
-            cluster._run("pg_ctl", "-D", str(root / "data"), "-l", str(root / "server.log"), "-w", "-t", "60",
-                         "-o", options, "start")
+            cluster._run(
+                "pg_ctl",
+                "-D",
+                str(root / "data"),
+                "-l",
+                str(root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "start",
+            )
         except BaseException:
             cluster.stop()
             raise
@@ -82,13 +103,20 @@ class PostgresCluster:
 
     def stop(self) -> None:
         if (self.root / "data" / "postmaster.pid").exists():
-            subprocess.run(_as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate",
-                                      "-w", "stop"]), capture_output=True, check=False, timeout=60)
+            subprocess.run(
+                _as_owner(
+                    [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"]
+                ),
+                capture_output=True,
+                check=False,
+                timeout=60,
+            )
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _run(self, program: str, *args: str) -> None:
-        done = subprocess.run(_as_owner([str(self.bindir / program), *args]), capture_output=True, text=True,
-                              timeout=120, check=False)
+        done = subprocess.run(
+            _as_owner([str(self.bindir / program), *args]), capture_output=True, text=True, timeout=120, check=False
+        )
         if done.returncode != 0:
             log = self.root / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
