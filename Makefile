@@ -1,9 +1,20 @@
 # Jalon: two commands do all set-up on a fresh machine.
 #   make run   - venv, install, synthetic data, train, register, promote, serve on :3000
-#   make test  - venv, install (with test extras), run the whole suite
+#   make test  - venv, install (from the lock, every extra), run the whole suite
+# Dependencies:
+#   make lock          - re-resolve pyproject.toml into requirements.lock (hashes), then make requirements
+#   make requirements  - requirements-serving.txt (the Bento's) from the lock, runtime dependencies only
+#   make install       - the venv from the lock, then the project itself (editable, no dependencies)
+#   make lint          - ruff format --check, ruff check, mypy, lint-imports
+# VENV=/some/where make install puts the virtual environment elsewhere (e.g. a throwaway check).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
+# uv resolves and installs; pip only bootstraps it (a fresh machine has python3 and pip alone).
+UV_VERSION ?= 0.13.9
+UV := $(BIN)/uv
+LOCK := requirements.lock
+SERVING_REQUIREMENTS := requirements-serving.txt
 JALON_HOME ?= $(CURDIR)/.jalon
 export JALON_HOME
 ROWS ?= 200000
@@ -12,17 +23,43 @@ PORT ?= 3000
 DATA := $(JALON_HOME)/data/population-$(ROWS)-seed$(SEED).parquet
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install data train serve bench clean
+.PHONY: run test install lock requirements lint data train serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(UV): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+
+# Every extra (train, test, dev) at the lock's exact versions, each file checked against its
+# hash; then the project itself without resolving anything again.
+$(STAMP): $(LOCK) pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml --all-extras --generate-hashes --python-version 3.11 \
+		--custom-compile-command 'make lock' --quiet -o $(LOCK)
+	$(MAKE) requirements
+
+# The runtime dependencies alone (no extra), each pinned to the lock's version: the lock is a
+# constraint, so nothing here can differ from what the tests ran with.
+requirements: | $(UV)
+	$(UV) pip compile pyproject.toml --python-version 3.11 --constraint $(LOCK) \
+		--custom-compile-command 'make requirements' --no-annotate --quiet -o $(SERVING_REQUIREMENTS)
+
+# All four tools run even when one fails, so one run lists every finding; the status is the worst.
+lint: $(STAMP)
+	@status=0; \
+	echo '--- ruff format --check .'; $(BIN)/ruff format --check . || status=1; \
+	echo '--- ruff check .'; $(BIN)/ruff check . || status=1; \
+	echo '--- mypy'; $(BIN)/mypy || status=1; \
+	echo '--- lint-imports'; $(BIN)/lint-imports || status=1; \
+	exit $$status
 
 $(DATA): | $(STAMP)
 	$(BIN)/jalon data synth --rows $(ROWS) --seed $(SEED) --out $(DATA)

@@ -43,7 +43,7 @@ from features.schema import FIELDS_BY_NAME, NEEDS
 from features.validation import DataValidationError, profile_rules, validate_frame
 from models.segmentation import ModelInputError, SegmentationModel, explained_factor
 from models.suggestion import Explanation, Explanations
-from records.store import DecisionRecord, DecisionStore, SuggestionRecord
+from records import DecisionRecord, DecisionStore, SuggestionRecord
 
 CHANGE_COLUMNS: tuple[str, ...] = (
     "person_id", "agency_id", "decision_id", "suggestion_id", "milestone_date", "recorded_action",

@@ -163,7 +163,7 @@ def phase_plant(args) -> None:
     from features.validation import profile_rules, validate_frame
     from serving.auth import Principal, Role
     from serving.logic import Advisory
-    from records.store import DecisionStore
+    from records import DecisionStore
 
     model = load_model(args.model)
     pf = pq.ParquetFile(args.data)
@@ -191,7 +191,7 @@ def phase_plant(args) -> None:
 
 def phase_review(args) -> None:
     from batch.review import review
-    from records.store import DecisionStore
+    from records import DecisionStore
 
     model = load_model(args.model)
     store = DecisionStore(args.db_url)

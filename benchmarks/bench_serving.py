@@ -419,7 +419,7 @@ def breakdown(mlflow_dir: Path, bodies: list[bytes], db_url: str) -> None:
     from serving import logic
     from serving.auth import Principal, Role
     from serving.schemas import SuggestionOut
-    from records.store import DecisionStore
+    from records import DecisionStore
 
     warnings.filterwarnings("ignore", message="LightGBM binary classifier")
     model = load_segmentation(mlflow_dir)

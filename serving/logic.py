@@ -24,8 +24,7 @@ from models.segmentation import SegmentationModel
 from models.suggestion import Recommendation, Suggestion
 from policy import Catalogue, load_catalogue, recommend
 from serving.auth import Principal, Role
-from records.store import DecisionRecord, DecisionStore, SuggestionRecord
-from records.suggestions import stored_suggestion, suggestion_row
+from records import DecisionRecord, DecisionStore, SuggestionRecord, row_from_suggestion
 
 log = logging.getLogger("jalon.serving")
 
@@ -80,8 +79,8 @@ class Advisory:
                 person_id=record["person_id"], agency_id=record.get("agency_id"),
                 **dict(output), recommendation=self._recommend(output.need_code, output.tier, record, today))
             results.append(suggestion)
-            rows.append(suggestion_row(suggestion, advisor_id=principal.subject, input_hash=input_hash(record),
-                                       policy_context={f: record.get(f) for f in self._policy_fields}))
+            rows.append(row_from_suggestion(suggestion, advisor_id=principal.subject, input_hash=input_hash(record),
+                                            policy_context={f: record.get(f) for f in self._policy_fields}))
         self.store.record_suggestions(rows)
         log.info("suggested %d profile(s) with model %s for %s", len(rows), self.model_version, principal.subject)
         return results
@@ -99,15 +98,14 @@ class Advisory:
             raise Forbidden(f"advisor_id {decision['advisor_id']!r} is not the signed-in advisor")
         suggestion = self.store.get_suggestion(decision["suggestion_id"])
         self._check_owner(suggestion, principal)
-        output = suggestion.output
-        suggested = stored_suggestion(suggestion)
+        suggested = suggestion.suggestion
         suggested_need, suggested_tier = suggested.need_code, suggested.tier
         final_need = decision.get("need") or suggested_need
         final_tier = decision.get("tier") or suggested_tier
         if final_need is None or final_tier is None:
             raise InvalidInput("this model suggests only one of need and tier: give the other in the decision")
         today = today or datetime.now(UTC).date()
-        recommendation = recommend(final_need, final_tier, output.get("policy_context") or {}, today,
+        recommendation = recommend(final_need, final_tier, suggestion.policy_context, today,
                                    self.catalogue).model_dump(mode="json")
         record = self.store.record_decision(
             suggestion_id=suggestion.suggestion_id, advisor_id=decision["advisor_id"], action=decision["action"],
@@ -143,5 +141,5 @@ def decision_to_dict(record: DecisionRecord) -> dict[str, Any]:
 
 
 def suggestion_to_dict(record: SuggestionRecord) -> dict[str, Any]:
-    return {**stored_suggestion(record).model_dump(mode="json"), "advisor_id": record.advisor_id,
+    return {**record.suggestion.model_dump(mode="json"), "advisor_id": record.advisor_id,
             "input_hash": record.input_hash}

@@ -28,7 +28,7 @@ from serving.errors import ErrorBodyMiddleware, status_of
 from models.suggestion import Suggestion
 from serving.schemas import (BatchOut, DecisionIn, DecisionOut, NeedCode, ProfileBatch, SuggestionHistory,
                              TierCode)
-from records.store import DecisionConflict, DecisionStore
+from records import DecisionConflict, DecisionStore
 from serving.ui import report_html, ui_app
 
 privacy.install()

@@ -34,8 +34,7 @@ from features.api_models import ID_PATTERN
 from features.schema import GROUPS, NEEDS, PROTECTED_COLUMNS, TIERS, Field, profile_fields
 from models.card import KNOWN_LIMITS, OVERSIGHT
 from models.suggestion import Explanation, Factor, Recommendation
-from records.store import DecisionRecord, SuggestionRecord
-from records.suggestions import stored_suggestion
+from records import DecisionRecord, SuggestionRecord
 
 __all__ = ["EXAMPLE_PROFILE", "form_groups", "page_html", "report_html", "ui_app"]
 
@@ -326,7 +325,7 @@ def report_html(suggestion: SuggestionRecord, today: dt.date | None = None) -> s
     the person's rights (explanation, GDPR art. 22, CRPA L311-3-1, human re-examination),
     the date and the model version.
     """
-    suggested = stored_suggestion(suggestion)
+    suggested = suggestion.suggestion
     need, employability = suggested.need, suggested.employability
     explanations = suggested.explanations
     p_need = need.probability if need else None

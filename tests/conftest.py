@@ -20,6 +20,7 @@ from features.api_models import row_to_profile
 from synthetic import generate_population
 from features.spec import default_spec
 from tests.support.launcher import ServerProcess, free_port, jalon_command, served_env
+from tests.support.postgres import MISSING_SERVER, fresh_database, running_server, server_binaries
 
 SMALL_ROWS = 20_000
 
@@ -103,12 +104,30 @@ def jalon_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-def start_server(home: Path, tag: str, tokens: dict[str, str]) -> ServerProcess:
+def start_server(home: Path, tag: str, tokens: dict[str, str], **env: str) -> ServerProcess:
+    """A real server over ``home`` serving ``tag``; ``env``: extra variables (e.g. JALON_DB_URL)."""
     port = free_port()
-    server = ServerProcess(jalon_command(port), served_env(home, tag), port,
+    server = ServerProcess(jalon_command(port), served_env(home, tag, **env), port,
                            home / f"server-{port}-{time.time_ns()}.log", name="jalon").start()
     server.tokens = tokens  # type: ignore[attr-defined]
     return server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The admin URL of a PostgreSQL server for the session: ``JALON_TEST_PG_URL``, else a
+    throwaway cluster started from Debian's binaries. Missing binaries fail (never skip)."""
+    if not os.environ.get("JALON_TEST_PG_URL") and server_binaries() is None:
+        pytest.fail(MISSING_SERVER, pytrace=False)
+    with running_server() as url:
+        yield url
+
+
+@pytest.fixture()
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database for one test (dropped afterwards)."""
+    with fresh_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

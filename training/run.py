@@ -22,7 +22,7 @@ import pandas as pd
 from features.io import read_table
 from features.spec import TrainingSpec, load_spec
 from core.config import DEFAULT_EXPERIMENT, PROJECT_ROOT, get_settings
-from models.segmentation import Scores, TierBands
+from models.segmentation import TierBands
 from training import baselines, evaluate, registry, report
 from training.evaluate import Evaluation
 from training.fairness import run_audit

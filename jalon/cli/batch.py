@@ -142,7 +142,7 @@ def review_command(
     from features.validation import DataValidationError
     from core.config import get_settings
     from batch.review import ReviewInputError, field_label_fr, review, write_review
-    from records.store import DecisionStore, StoreError
+    from records import DecisionStore, StoreError
 
     when = parse_date(as_of, "--as-of")
     try:

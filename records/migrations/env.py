@@ -2,7 +2,7 @@
 
 Two ways in:
 
-* programmatically, from :func:`records.store.upgrade_database` (what ``DecisionStore``
+* programmatically, from :func:`records.engine.upgrade_database` (what ``DecisionStore``
   does): an open connection, already inside a locked transaction, is passed in
   ``config.attributes["connection"]``; the whole upgrade runs in that transaction;
 * from the command line (``alembic -c records/migrations/alembic.ini ...``): the URL is
@@ -41,7 +41,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        # Called by records.store.upgrade_database: the caller owns the transaction (and the
+        # Called by records.engine.upgrade_database: the caller owns the transaction (and the
         # lock that makes concurrent start-ups safe); begin_transaction() is then a no-op.
         context.configure(connection=connection)
         with context.begin_transaction():
@@ -52,7 +52,7 @@ def run_migrations_online() -> None:
     # the application, so a CLI upgrade and a starting service cannot both migrate.
     if config.config_file_name is not None:
         fileConfig(config.config_file_name, disable_existing_loggers=False)
-    from records.store import lock_for_migration, make_engine
+    from records.engine import lock_for_migration, make_engine
 
     engine = make_engine(_url())
     try:

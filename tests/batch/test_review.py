@@ -15,7 +15,7 @@ from models.suggestion import ModelSuggestion
 from batch.review import CHANGE_COLUMNS, ReviewInputError, review, write_review
 from serving.auth import Principal, Role
 from serving.logic import Advisory
-from records.store import DecisionStore
+from records import DecisionStore
 from tests.conftest import to_record
 
 ADVISOR = Principal(subject="adv-1", role=Role.ADVISOR)

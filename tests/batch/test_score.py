@@ -18,7 +18,7 @@ from models.suggestion import Explanation
 from batch.score import PASS_THROUGH, ExplanationWriter, explanations_from_row, score_file
 from serving.auth import Principal, Role
 from serving.logic import Advisory
-from records.store import DecisionStore
+from records import DecisionStore
 
 DAY = date(2025, 3, 3)
 ROWS = 240

@@ -15,7 +15,7 @@ import pytest
 
 from features.schema import NEEDS, profile_fields
 from models.card import KNOWN_LIMITS, OVERSIGHT
-from records.store import DecisionStore
+from records import DecisionStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

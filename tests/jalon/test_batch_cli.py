@@ -116,7 +116,7 @@ def test_review_command(home: Path, population: pd.DataFrame, tmp_path: Path) ->
     from models.loading import load_segmentation
     from serving.auth import Principal, Role
     from serving.logic import Advisory
-    from records.store import DecisionStore
+    from records import DecisionStore
     from training.registry import configure
 
     configure(get_settings())

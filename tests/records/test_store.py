@@ -1,4 +1,9 @@
-"""Tests of the decisions store on real SQLite files (no mocks).
+"""Tests of the decisions store on real SQLite files and a real PostgreSQL server (no mocks).
+
+Every test that takes ``url`` or ``store`` runs on both backends: SQLite (a file in the
+test's folder) and PostgreSQL (a new database per test on the session's server, see
+``postgres_server`` in ``tests/conftest.py``). Tests of SQLite's own settings take
+``sqlite_url``/``sqlite_store``; PostgreSQL-only ones ``postgres_database``.
 
 Concurrency and durability tests use real threads and real processes; the durability test
 kills a writer with SIGKILL right after it reported a committed decision.
@@ -28,18 +33,24 @@ from alembic.script import ScriptDirectory
 
 from features.schema import NEED_CODES
 from core.errors import NotFound
-from records import store as store_module
-from records.store import (
+from records import (
+    MIGRATIONS_DIR,
     DecisionConflict,
     DecisionRecord,
     DecisionStore,
     StoreError,
     SuggestionNotFound,
     SuggestionRecord,
+    UNKNOWN_NEED,
 )
+from models.suggestion import ModelSuggestion, Suggestion
+from records import row_from_suggestion
+from records.engine import alembic_config
+from records.tables import metadata
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.UTC
+BACKENDS = ("sqlite", "postgresql")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -51,28 +62,59 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def url(db_path: Path) -> str:
+def sqlite_url(db_path: Path) -> str:
     return f"sqlite:///{db_path}"
 
 
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """A fresh, empty database on each backend in turn."""
+    if request.param == "sqlite":
+        return sqlite_url
+    return request.getfixturevalue("postgres_database")
+
+
 @pytest.fixture
-def store(url: str):
+def store(url: str) -> Iterator[DecisionStore]:
     s = DecisionStore(url)
     yield s
     s.dispose()
 
 
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[DecisionStore]:
+    s = DecisionStore(sqlite_url)
+    yield s
+    s.dispose()
+
+
+def is_sqlite(url: str) -> bool:
+    return sa.make_url(url).get_backend_name() == "sqlite"
+
+
+#: What the real model emits, set once per module by ``_real_outputs``: rows are built from it,
+#: never from an invented shape.
+REAL_OUTPUTS: list[ModelSuggestion] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _real_outputs(model, records) -> None:
+    REAL_OUTPUTS[:] = model.suggest_records(records[:60])
+
+
+def real_suggestion(suggestion_id: str = "sug-1", *, need: str | None = None, index: int = 0) -> Suggestion:
+    """A contract suggestion built from a real model output (the ``index``-th one with ``need``)."""
+    matching = [o for o in REAL_OUTPUTS if need is None or o.need_code == need]
+    output = matching[index % len(matching)]
+    return Suggestion(suggestion_id=suggestion_id, model_version="jalon-segmentation:3", person_id="person-1",
+                      agency_id="agency-75", created_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+                      **dict(output), recommendation=None)
+
+
 def suggestion_kwargs(suggestion_id: str = "sug-1", **overrides) -> dict:
-    kwargs = {
-        "suggestion_id": suggestion_id,
-        "model_version": "jalon-segmentation:3",
-        "person_id": "person-1",
-        "advisor_id": "advisor-1",
-        "input_hash": "sha256:" + "ab" * 32,
-        "output": {"primary_need": "TRAINING", "tier": "B", "probabilities": {"TRAINING": 0.61, "SEARCH_SKILLS": 0.2}},
-        "explanation": {"top": [["Diplôme : Sans diplôme", 0.31], ["Inscrit depuis 14 mois", 0.12]]},
-        "agency_id": "agency-75",
-    }
+    kwargs = row_from_suggestion(real_suggestion(suggestion_id), advisor_id="advisor-1",
+                                 input_hash="sha256:" + "ab" * 32, policy_context={"housing": "STABLE"})
+    del kwargs["created_at"]  # the store's default (now) unless a test gives one
     kwargs.update(overrides)
     return kwargs
 
@@ -99,13 +141,22 @@ def raw(db_path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def decision_rows(db_path: Path) -> list[tuple]:
-    with raw(db_path) as conn:
-        return conn.execute("SELECT * FROM decisions ORDER BY suggestion_id, sequence").fetchall()
+def fetch(url: str, sql: str) -> list[tuple]:
+    """Rows of ``sql`` read through a plain engine of its own (bypassing the store), on any backend."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.exec_driver_sql(sql)]
+    finally:
+        engine.dispose()
+
+
+def decision_rows(url: str) -> list[tuple]:
+    return fetch(url, "SELECT * FROM decisions ORDER BY suggestion_id, sequence")
 
 
 def head_revision() -> str:
-    return ScriptDirectory(str(store_module.MIGRATIONS_DIR)).get_current_head()
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def python_env() -> dict:
@@ -117,8 +168,9 @@ def python_env() -> dict:
 # --------------------------------------------------------------------------- migrations
 
 
-def test_migration_creates_tables_at_head(store: DecisionStore, db_path: Path) -> None:
-    assert db_path.exists()  # parent folder "state/" was created
+def test_migration_creates_tables_at_head(store: DecisionStore, url: str, db_path: Path) -> None:
+    if is_sqlite(url):
+        assert db_path.exists()  # parent folder "state/" was created
     inspector = sa.inspect(store.engine)
     assert {"suggestions", "decisions", "alembic_version"} <= set(inspector.get_table_names())
     with store.engine.connect() as conn:
@@ -138,19 +190,19 @@ def test_migration_creates_tables_at_head(store: DecisionStore, db_path: Path) -
 def test_schema_matches_store_tables(store: DecisionStore) -> None:
     """The migration is the only source of the schema; the store's tables agree with it."""
     with store.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), store_module.metadata)
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diffs == []
 
 
-def test_sqlite_connection_settings(store: DecisionStore) -> None:
-    with store.engine.connect() as conn:
+def test_sqlite_connection_settings(sqlite_store: DecisionStore) -> None:
+    with sqlite_store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
-def test_reopening_is_idempotent(url: str, db_path: Path) -> None:
+def test_reopening_is_idempotent(url: str) -> None:
     first = DecisionStore(url)
     first.record_suggestion(**suggestion_kwargs())
     decide(first)
@@ -159,9 +211,8 @@ def test_reopening_is_idempotent(url: str, db_path: Path) -> None:
         again = DecisionStore(url)
         assert again.get_suggestion("sug-1").latest_decision is not None
         again.dispose()
-    with raw(db_path) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head_revision(),)]
-        assert conn.execute("SELECT count(*) FROM suggestions").fetchone() == (1,)
+    assert fetch(url, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
+    assert fetch(url, "SELECT count(*) FROM suggestions")[0] == (1,)
 
 
 def test_default_url_comes_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,15 +231,14 @@ def test_default_url_comes_from_settings(tmp_path: Path, monkeypatch: pytest.Mon
         s.dispose()
 
 
-def test_concurrent_first_start_migrates_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh' / 'decisions.db'}"
+def test_concurrent_first_start_migrates_once(url: str, tmp_path: Path) -> None:
     go = tmp_path / "go"
     code = textwrap.dedent(
         f"""
         import os, time
         while not os.path.exists({str(go)!r}):
             time.sleep(0.005)
-        from records.store import DecisionStore
+        from records import DecisionStore
         DecisionStore({url!r}).dispose()
         print("OK", flush=True)
         """
@@ -203,15 +253,14 @@ def test_concurrent_first_start_migrates_once(tmp_path: Path) -> None:
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in results]
     assert all(out.strip() == "OK" for out, _ in results)
-    with raw(tmp_path / "fresh" / "decisions.db") as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head_revision(),)]
+    assert fetch(url, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
 
 
 def test_postgresql_ddl_is_generated_offline(capsys: pytest.CaptureFixture) -> None:
     """The revision compiles for PostgreSQL (offline --sql mode, no server needed)."""
     from alembic import command
 
-    config = store_module._alembic_config("postgresql://jalon@localhost/jalon")
+    config = alembic_config("postgresql://jalon@localhost/jalon")
     command.upgrade(config, "head", sql=True)
     ddl = capsys.readouterr().out
     assert "CREATE TABLE suggestions" in ddl and "CREATE TABLE decisions" in ddl
@@ -225,11 +274,10 @@ def test_postgresql_ddl_is_generated_offline(capsys: pytest.CaptureFixture) -> N
 
 def test_suggestion_round_trip_with_json(store: DecisionStore) -> None:
     created = dt.datetime(2026, 3, 2, 10, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-    kwargs = suggestion_kwargs(
-        explanation={"phrases": ["Âge : 34 ans", "Logement : Précaire"], "weights": [0.25, -0.5],
-                     "nested": {"ok": True, "none": None, "n": 3}},
-        created_at=created,
-    )
+    kwargs = suggestion_kwargs(created_at=created)
+    # A real explanation: French sentences (accents, guillemets), floats, booleans and nulls.
+    sentences = [f["sentence_fr"] for f in kwargs["explanation"]["need"]["factors"]]
+    assert any(ch in "".join(sentences) for ch in "éèàô«»")
     returned = store.record_suggestion(**kwargs)
     loaded = store.get_suggestion("sug-1")
     assert loaded == returned
@@ -274,7 +322,7 @@ def test_duplicate_suggestion_id_is_a_store_error(store: DecisionStore) -> None:
         store.record_suggestion(**suggestion_kwargs())
 
 
-def test_record_suggestions_batch_is_all_or_nothing(store: DecisionStore, db_path: Path) -> None:
+def test_record_suggestions_batch_is_all_or_nothing(store: DecisionStore, url: str) -> None:
     store.record_suggestions([suggestion_kwargs(f"b-{i}", person_id=f"p-{i}") for i in range(50)])
     assert store.get_suggestion("b-49").person_id == "p-49"
     store.record_suggestions([])
@@ -286,8 +334,7 @@ def test_record_suggestions_batch_is_all_or_nothing(store: DecisionStore, db_pat
         store.record_suggestions([suggestion_kwargs("c-1"), {**suggestion_kwargs("c-2"), "profile": {}}])
     with pytest.raises(ValueError, match=r"items\[1\].*twice"):
         store.record_suggestions([suggestion_kwargs("c-1"), suggestion_kwargs("c-1")])
-    with raw(db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM suggestions").fetchone() == (50,)
+    assert fetch(url, "SELECT count(*) FROM suggestions")[0] == (50,)
 
 
 def test_unknown_suggestion(store: DecisionStore) -> None:
@@ -314,27 +361,27 @@ def test_suggestions_for_person(store: DecisionStore) -> None:
 # --------------------------------------------------------------------------- decisions
 
 
-def test_confirm_then_second_decision_conflicts(store: DecisionStore, db_path: Path) -> None:
+def test_confirm_then_second_decision_conflicts(store: DecisionStore, url: str) -> None:
     store.record_suggestion(**suggestion_kwargs())
     first = decide(store)
     assert first.action == "confirm" and first.revision_of is None
     assert first.created_at.tzinfo is not None
     with pytest.raises(DecisionConflict, match="revision=True"):
         decide(store, action="override", final_need="SOCIAL_BARRIERS", reason="logement")
-    assert len(decision_rows(db_path)) == 1
+    assert len(decision_rows(url)) == 1
     assert store.get_suggestion("sug-1").decisions == [first]
 
 
-def test_revision_is_appended_and_history_kept(store: DecisionStore, db_path: Path) -> None:
+def test_revision_is_appended_and_history_kept(store: DecisionStore, url: str) -> None:
     store.record_suggestion(**suggestion_kwargs())
     first = decide(store, milestone_date=dt.date(2026, 6, 1), recommendation={"actions": ["atelier CV"]})
-    original_row = decision_rows(db_path)[0]
+    original_row = decision_rows(url)[0]
 
     second = decide(store, advisor_id="advisor-2", action="override", final_need="SOCIAL_BARRIERS",
                     final_tier="C", reason="Situation de logement découverte en entretien", revision=True)
-    assert len(decision_rows(db_path)) == 2
+    assert len(decision_rows(url)) == 2
     third = decide(store, final_need="SOCIAL_BARRIERS", final_tier="C", revision=True)
-    rows = decision_rows(db_path)
+    rows = decision_rows(url)
     assert len(rows) == 3
     assert rows[0] == original_row  # never updated
 
@@ -384,8 +431,11 @@ def test_decision_validation_names_the_field(store: DecisionStore, overrides: di
         decide(store, **overrides)
 
 
-def test_database_rejects_updates_deletes_and_duplicate_first_decisions(store: DecisionStore, db_path: Path) -> None:
+def test_database_rejects_updates_deletes_and_duplicate_first_decisions(
+    sqlite_store: DecisionStore, sqlite_url: str, db_path: Path
+) -> None:
     """Append-only and race-safety hold in the database itself, not only in the store."""
+    store, url = sqlite_store, sqlite_url
     store.record_suggestion(**suggestion_kwargs())
     first = decide(store)
     with raw(db_path) as conn:
@@ -416,7 +466,7 @@ def test_database_rejects_updates_deletes_and_duplicate_first_decisions(store: D
                 "final_tier, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', 'B', '2026-01-01')"
             )
         conn.rollback()
-    assert [r[0] for r in decision_rows(db_path)] == [first.decision_id, second.decision_id]
+    assert [r[0] for r in decision_rows(url)] == [first.decision_id, second.decision_id]
 
 
 # --------------------------------------------------------------------------- durability
@@ -429,7 +479,7 @@ def test_committed_decision_survives_sigkill(url: str, db_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import time
-        from records.store import DecisionStore
+        from records import DecisionStore
         store = DecisionStore({url!r})
         d = store.record_decision(suggestion_id="sug-1", advisor_id="advisor-9", action="override",
                                   final_need="SOCIAL_BARRIERS", final_tier="C", reason="garde d'enfants")
@@ -457,14 +507,15 @@ def test_committed_decision_survives_sigkill(url: str, db_path: Path) -> None:
         assert latest.advisor_id == "advisor-9" and latest.reason == "garde d'enfants"
     finally:
         reopened.dispose()
-    with raw(db_path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    if is_sqlite(url):
+        with raw(db_path) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 # --------------------------------------------------------------------------- concurrency
 
 
-def test_two_threads_racing_a_first_decision(url: str, db_path: Path) -> None:
+def test_two_threads_racing_a_first_decision(url: str) -> None:
     n = 20
     setup = DecisionStore(url)
     setup.record_suggestions([suggestion_kwargs(f"race-{i}") for i in range(n)])
@@ -496,12 +547,12 @@ def test_two_threads_racing_a_first_decision(url: str, db_path: Path) -> None:
         s.dispose()
     assert not errors, errors
     assert all(sorted(o) == ["conflict", "won"] for o in outcomes.values()), outcomes
-    rows = decision_rows(db_path)
+    rows = decision_rows(url)
     assert len(rows) == n
     assert len({r[1] for r in rows}) == n  # one decision per suggestion
 
 
-def test_two_processes_racing_first_decisions(url: str, tmp_path: Path, db_path: Path) -> None:
+def test_two_processes_racing_first_decisions(url: str, tmp_path: Path) -> None:
     n = 40
     setup = DecisionStore(url)
     setup.record_suggestions([suggestion_kwargs(f"prace-{i}") for i in range(n)])
@@ -510,7 +561,7 @@ def test_two_processes_racing_first_decisions(url: str, tmp_path: Path, db_path:
     code = textwrap.dedent(
         f"""
         import json, os, sys, time
-        from records.store import DecisionConflict, DecisionStore
+        from records import DecisionConflict, DecisionStore
         store = DecisionStore({url!r})
         while not os.path.exists({str(go)!r}):
             time.sleep(0.002)
@@ -537,7 +588,7 @@ def test_two_processes_racing_first_decisions(url: str, tmp_path: Path, db_path:
     results = [json.loads(out) for out, _ in outputs]
     for i in range(n):
         assert sorted(r[f"prace-{i}"] for r in results) == ["conflict", "won"]
-    rows = decision_rows(db_path)
+    rows = decision_rows(url)
     assert len(rows) == n
     winners = {r[1]: r[3] for r in rows}  # suggestion_id -> advisor_id
     for i in range(n):
@@ -628,28 +679,51 @@ def test_decisions_by_advisor_order_and_limit(store: DecisionStore) -> None:
 
 
 def test_override_rates(store: DecisionStore) -> None:
-    def sug(i: int, need: str | None) -> dict:
-        output = {"tier": "B"} if need is None else {"primary_need": need, "tier": "B"}
-        return suggestion_kwargs(f"o-{i}", output=output)
+    """Counts by the need the model really suggested, read through the contract (an invented
+    ``primary_need`` key once made every real suggestion count as UNKNOWN)."""
+    needs = sorted({o.need_code for o in REAL_OUTPUTS})
+    first, second = needs[0], needs[1]
 
-    store.record_suggestions([sug(0, "TRAINING"), sug(1, "TRAINING"), sug(2, "TRAINING"),
-                              sug(3, "DIRECT_EMPLOYMENT"), sug(4, None), sug(5, "TRAINING")])
-    decide(store, "o-0")
-    decide(store, "o-1", action="override", final_need="SOCIAL_BARRIERS", reason="santé")
-    decide(store, "o-2")  # confirmed, then revised to an override: counted once, as override
-    decide(store, "o-2", action="override", final_need="CAREER_PROJECT", reason="projet flou", revision=True)
-    decide(store, "o-3", action="override", final_need="TRAINING", reason="formation en vue")
-    decide(store, "o-4")
-    # o-5: no decision, not counted
+    def row(i: int, need: str) -> dict:
+        return row_from_suggestion(real_suggestion(f"o-{i}", need=need, index=i), advisor_id="advisor-1",
+                                   input_hash="h" * 64)
+
+    store.record_suggestions([row(0, first), row(1, first), row(2, first), row(3, second), row(4, first)])
+    other = next(n for n in NEED_CODES if n not in (first, second))
+    decide(store, "o-0", final_need=first)
+    decide(store, "o-1", action="override", final_need=other, reason="santé")
+    decide(store, "o-2", final_need=first)  # confirmed, then revised to an override: counted once, as override
+    decide(store, "o-2", action="override", final_need=other, reason="projet flou", revision=True)
+    decide(store, "o-3", action="override", final_need=other, reason="formation en vue")
+    # o-4: no decision, not counted
 
     rates = store.override_rates()
-    assert rates["total"] == 5
+    assert rates["total"] == 4
     assert rates["overrides"] == 3
-    assert rates["by_need"]["TRAINING"] == {"total": 3, "overrides": 2}
-    assert rates["by_need"]["DIRECT_EMPLOYMENT"] == {"total": 1, "overrides": 1}
-    assert rates["by_need"]["UNKNOWN"] == {"total": 1, "overrides": 0}
-    assert set(NEED_CODES) <= set(rates["by_need"])
-    assert rates["by_need"]["BUSINESS_CREATION"] == {"total": 0, "overrides": 0}
+    assert rates["by_need"][first] == {"total": 3, "overrides": 2}
+    assert rates["by_need"][second] == {"total": 1, "overrides": 1}
+    assert UNKNOWN_NEED not in rates["by_need"]
+    assert set(rates["by_need"]) == set(NEED_CODES)
+    assert rates["by_need"][other] == {"total": 0, "overrides": 0}
+
+
+def test_a_suggestion_that_breaks_the_contract_is_refused(store: DecisionStore) -> None:
+    invented = {"primary_need": "TRAINING", "tier": "B", "probabilities": {"TRAINING": 0.61}}
+    with pytest.raises(ValueError, match="contract"):
+        store.record_suggestion(**suggestion_kwargs(output=invented))
+    with pytest.raises(ValueError, match=r"contract: explanations\.need"):
+        store.record_suggestion(**suggestion_kwargs(explanation={"need": {"top": []}, "employability": None}))
+    with pytest.raises(SuggestionNotFound):
+        store.get_suggestion("sug-1")
+
+
+def test_a_suggestion_reads_back_as_the_contract(store: DecisionStore) -> None:
+    original = real_suggestion("sug-1")
+    store.record_suggestion(**row_from_suggestion(original, advisor_id="advisor-1", input_hash="h" * 64,
+                                                  policy_context={"housing": "NONE"}))
+    loaded = store.get_suggestion("sug-1")
+    assert loaded.suggestion == original
+    assert loaded.policy_context == {"housing": "NONE"}
 
 
 def test_empty_store_queries(store: DecisionStore) -> None:
@@ -659,26 +733,56 @@ def test_empty_store_queries(store: DecisionStore) -> None:
     }
 
 
-# --------------------------------------------------------------------------- PostgreSQL (opt-in)
-
-PG_URL = os.environ.get("JALON_TEST_PG_URL")  # e.g. postgresql+psycopg://jalon@127.0.0.1:5432/jalon
+# --------------------------------------------------------------------------- PostgreSQL only
 
 
-@pytest.mark.postgres
-def test_postgresql_end_to_end() -> None:
-    """Same migration and store on a real PostgreSQL server, in a throw-away schema.
+def test_postgresql_rejects_updates_deletes_and_duplicate_first_decisions(postgres_database: str) -> None:
+    """The same database-level guarantees as on SQLite, from PostgreSQL's triggers and constraints."""
+    url = postgres_database
+    store = DecisionStore(url)
+    try:
+        store.record_suggestion(**suggestion_kwargs())
+        first = decide(store)
+        engine = sa.create_engine(url)
+        try:
+            statements = [
+                ("UPDATE decisions SET final_need = 'TRAINING'", "append-only"),
+                ("DELETE FROM decisions", "append-only"),
+                ("TRUNCATE decisions", "append-only"),
+                ("UPDATE suggestions SET person_id = 'x'", "append-only"),
+                ("INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
+                 "final_tier, created_at) VALUES ('other', 'sug-1', 0, 'a', 'confirm', 'TRAINING', 'B', "
+                 "'2026-01-01T00:00:00Z')", "uq_decisions_suggestion_id_sequence"),
+            ]
+            second = decide(store, final_tier="C", revision=True)
+            statements += [
+                ("INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
+                 f"final_tier, revision_of, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', "
+                 f"'B', '{first.decision_id}', '2026-01-01T00:00:00Z')", "uq_decisions_revision_of"),
+                ("INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
+                 "final_tier, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', 'B', "
+                 "'2026-01-01T00:00:00Z')", "ck_decisions_sequence_revision_of"),
+            ]
+            for sql, refusal in statements:
+                with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match=refusal):
+                    conn.exec_driver_sql(sql)
+        finally:
+            engine.dispose()
+        assert [r[0] for r in decision_rows(url)] == [first.decision_id, second.decision_id]
+    finally:
+        store.dispose()
 
-    Opt-in (deselected by default, no server here): ``JALON_TEST_PG_URL=postgresql+psycopg://…
-    pytest -m postgres`` with a PostgreSQL driver installed.
-    """
-    assert PG_URL, "set JALON_TEST_PG_URL to a PostgreSQL URL to run this test"
+
+def test_postgresql_end_to_end(postgres_database: str) -> None:
+    """Same migration and store on a real PostgreSQL server, in a throw-away schema of a
+    fresh database (a deployment may keep Jalon's tables in a schema of their own)."""
     import uuid
 
     schema = f"jalon_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
+    admin = sa.create_engine(postgres_database)
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = sa.make_url(postgres_database).update_query_dict({"options": f"-csearch_path={schema}"})
     url_str = url.render_as_string(hide_password=False)
     try:
         # Concurrent first start in threads: the advisory lock lets one migrate.
@@ -700,7 +804,7 @@ def test_postgresql_end_to_end() -> None:
         store, other = opened[0], opened[1]
         with store.engine.connect() as conn:
             assert MigrationContext.configure(conn).get_current_heads() == (head_revision(),)
-            assert compare_metadata(MigrationContext.configure(conn), store_module.metadata) == []
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
         created = dt.datetime(2026, 3, 2, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
         returned = store.record_suggestion(**suggestion_kwargs(created_at=created))

@@ -20,7 +20,7 @@ from features.api_models import Profile
 from features.schema import GROUPS, NEEDS, Field, profile_fields
 from models.card import KNOWN_LIMITS, OVERSIGHT
 from policy import recommend
-from records.store import DecisionRecord, DecisionStore, SuggestionRecord
+from records import DecisionRecord, DecisionStore, SuggestionRecord
 from serving.ui import EXAMPLE_PROFILE, form_groups, report_html, ui_app
 
 CREATED = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)

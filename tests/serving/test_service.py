@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from records.store import DecisionStore
+from records import DecisionStore
 
 pytestmark = pytest.mark.xdist_group("server")
 

@@ -1,0 +1,123 @@
+"""Checks and conversions of the values the store receives, before any database work.
+
+A broken value raises ``ValueError`` naming the field (the service answers 422 with it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from models.suggestion import Suggestion
+from records.entities import STORED_FIELDS, DecisionRecord, suggestion_from_row
+
+MAX_ID_LENGTH = 128
+
+
+def json_dumps(value: Any) -> str:
+    """JSON as the store writes it: UTF-8 text kept as is, NaN and infinities refused."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def aware_utc(value: Any, name: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise ValueError(f"{name} must be a datetime")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC recommended)")
+    return value.astimezone(dt.UTC)
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def require_id(value: Any, name: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} must be a non-empty string")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"{name} must be at most {MAX_ID_LENGTH} characters")
+    return value
+
+
+def require_json_object(value: Any, name: str, *, optional: bool = False) -> dict | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a JSON object (dict)")
+    try:
+        # Round trip: rejects NaN/inf and non-JSON types (numpy scalars...), string keys.
+        copy: dict = json.loads(json_dumps(dict(value)))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be JSON-serialisable (no NaN, no non-JSON types)") from exc
+    return copy
+
+
+def suggestion_row(
+    *,
+    suggestion_id: str,
+    model_version: str,
+    person_id: str,
+    advisor_id: str,
+    input_hash: str,
+    output: dict,
+    explanation: dict,
+    agency_id: str | None = None,
+    created_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    require_id(suggestion_id, "suggestion_id")
+    require_id(model_version, "model_version")
+    require_id(person_id, "person_id")
+    require_id(advisor_id, "advisor_id")
+    require_id(agency_id, "agency_id", optional=True)
+    require_id(input_hash, "input_hash")
+    if any(ch.isspace() for ch in input_hash):
+        raise ValueError("input_hash must be a hash of the profile (no whitespace), never the profile itself")
+    row = {
+        "suggestion_id": suggestion_id,
+        "created_at": now_utc() if created_at is None else aware_utc(created_at, "created_at"),
+        "model_version": model_version,
+        "agency_id": agency_id,
+        "person_id": person_id,
+        "advisor_id": advisor_id,
+        "input_hash": input_hash,
+        "output": require_json_object(output, "output"),
+        "explanation": require_json_object(explanation, "explanation"),
+    }
+    suggestion_from_row(row)  # what is written must read back as the contract
+    return row
+
+
+def row_from_suggestion(suggestion: Suggestion, *, advisor_id: str, input_hash: str,
+                        policy_context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The keyword arguments of :meth:`DecisionStore.record_suggestion` for a contract suggestion.
+
+    ``output`` keeps the contract's fields as JSON plus the barrier fields the policy catalogue
+    needs to recompute a path when the advisor overrides the need or tier (``policy_context``:
+    kept, never returned); ``explanation`` keeps the explanations.
+    """
+    output = suggestion.model_dump(mode="json", include=set(STORED_FIELDS))
+    output["policy_context"] = dict(policy_context or {})
+    return {"suggestion_id": suggestion.suggestion_id, "model_version": suggestion.model_version,
+            "person_id": suggestion.person_id, "agency_id": suggestion.agency_id, "advisor_id": advisor_id,
+            "input_hash": input_hash, "output": output,
+            "explanation": suggestion.explanations.model_dump(mode="json"), "created_at": suggestion.created_at}
+
+
+def decision_record(row: Mapping[Any, Any]) -> DecisionRecord:
+    return DecisionRecord(
+        decision_id=row["decision_id"],
+        suggestion_id=row["suggestion_id"],
+        advisor_id=row["advisor_id"],
+        action=row["action"],
+        final_need=row["final_need"],
+        final_tier=row["final_tier"],
+        reason=row["reason"],
+        revision_of=row["revision_of"],
+        recommendation=row["recommendation"],
+        milestone_date=row["milestone_date"],
+        created_at=row["created_at"],
+    )
