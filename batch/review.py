@@ -46,13 +46,34 @@ from models.suggestion import Explanation, Explanations
 from records import DecisionRecord, DecisionStore, SuggestionRecord
 
 CHANGE_COLUMNS: tuple[str, ...] = (
-    "person_id", "agency_id", "decision_id", "suggestion_id", "milestone_date", "recorded_action",
-    "recorded_need", "recorded_tier", "suggested_need_then", "suggested_tier_then", "new_need", "new_tier",
-    "new_need_probability", "new_p_employed", "changed", "moved_fields", "moved_factors", "moved_factors_json",
-    "model_version_then", "model_version_now",
+    "person_id",
+    "agency_id",
+    "decision_id",
+    "suggestion_id",
+    "milestone_date",
+    "recorded_action",
+    "recorded_need",
+    "recorded_tier",
+    "suggested_need_then",
+    "suggested_tier_then",
+    "new_need",
+    "new_tier",
+    "new_need_probability",
+    "new_p_employed",
+    "changed",
+    "moved_fields",
+    "moved_factors",
+    "moved_factors_json",
+    "model_version_then",
+    "model_version_now",
 )
 MISSING_COLUMNS: tuple[str, ...] = (
-    "person_id", "decision_id", "suggestion_id", "milestone_date", "recorded_need", "recorded_tier",
+    "person_id",
+    "decision_id",
+    "suggestion_id",
+    "milestone_date",
+    "recorded_need",
+    "recorded_tier",
 )
 DEFAULT_TOP_MOVED = 3
 _EXPLAIN_CHUNK = 20_000
@@ -80,8 +101,11 @@ class ReviewResult:
 
     def summary(self) -> dict[str, Any]:
         by_kind = self.changes["changed"].value_counts().to_dict() if len(self.changes) else {}
-        return {"as_of": self.as_of.isoformat(), **{k: int(v) for k, v in self.counts.items()},
-                "changed_by_kind": {k: int(by_kind.get(k, 0)) for k in ("need", "tier", "both")}}
+        return {
+            "as_of": self.as_of.isoformat(),
+            **{k: int(v) for k, v in self.counts.items()},
+            "changed_by_kind": {k: int(by_kind.get(k, 0)) for k in ("need", "tier", "both")},
+        }
 
 
 # --------------------------------------------------------------------------- formatting
@@ -122,8 +146,10 @@ def moved_text_fr(chosen: list[dict[str, Any]]) -> str:
     need = [e for e in chosen if e["target"] == "need"]
     if need:
         label = NEEDS.get(need[0]["need_target"] or "", need[0]["need_target"])
-        parts.append(f"Contributions vers le besoin « {label} » (suggéré alors), avant → maintenant : "
-                     + " ; ".join(_item_fr(e) for e in need))
+        parts.append(
+            f"Contributions vers le besoin « {label} » (suggéré alors), avant → maintenant : "
+            + " ; ".join(_item_fr(e) for e in need)
+        )
     emp = [e for e in chosen if e["target"] == "employability"]
     if emp:
         parts.append("Contributions aux chances d'emploi, avant → maintenant : " + " ; ".join(_item_fr(e) for e in emp))
@@ -178,22 +204,43 @@ class _Mover:
                     known[f.field] = f.value
         return known
 
-    def _entry(self, target: str | None, need_target: str | None, name: str, known: dict[str, Any],
-               x_row: np.ndarray, old_c: float | None, new_c: float | None) -> dict[str, Any]:
+    def _entry(
+        self,
+        target: str | None,
+        need_target: str | None,
+        name: str,
+        known: dict[str, Any],
+        x_row: np.ndarray,
+        old_c: float | None,
+        new_c: float | None,
+    ) -> dict[str, Any]:
         new_value = self.current_value(name, x_row)
         has_old = name in known
         old_value = known.get(name)
         return {
-            "target": target, "need_target": need_target, "field": name, "label_fr": field_label_fr(name),
-            "old_value": old_value, "new_value": new_value,
-            "old_display": _display(name, old_value) if has_old else None, "new_display": _display(name, new_value),
+            "target": target,
+            "need_target": need_target,
+            "field": name,
+            "label_fr": field_label_fr(name),
+            "old_value": old_value,
+            "new_value": new_value,
+            "old_display": _display(name, old_value) if has_old else None,
+            "new_display": _display(name, new_value),
             "value_changed": has_old and not _same(old_value, new_value),
-            "old_contribution": old_c, "new_contribution": new_c,
+            "old_contribution": old_c,
+            "new_contribution": new_c,
             "delta": 0.0 if new_c is None else new_c - (old_c or 0.0),
         }
 
-    def entries(self, target: str, stored: Explanation | None, contrib: np.ndarray | None, x_row: np.ndarray,
-                need_target: str | None, known: dict[str, Any]) -> list[dict[str, Any]]:
+    def entries(
+        self,
+        target: str,
+        stored: Explanation | None,
+        contrib: np.ndarray | None,
+        x_row: np.ndarray,
+        need_target: str | None,
+        known: dict[str, Any],
+    ) -> list[dict[str, Any]]:
         """One entry per field among the stored top factors of ``target`` and the current ones."""
         if not stored or contrib is None:
             return []
@@ -213,7 +260,7 @@ class _Mover:
         for target in ("need", "employability"):
             part = [e for e in entries if e["target"] == target]
             part.sort(key=lambda e: (-abs(e["delta"]), e["field"]))
-            chosen.extend(part[: self.top_moved] + [e for e in part[self.top_moved:] if e["value_changed"]])
+            chosen.extend(part[: self.top_moved] + [e for e in part[self.top_moved :] if e["value_changed"]])
         listed = {e["field"] for e in chosen if e["value_changed"]}
         for name in sorted(known):
             if name in listed:
@@ -280,9 +327,16 @@ def _due_profiles(data: Path, wanted: set[str], chunk_rows: int) -> pd.DataFrame
 # --------------------------------------------------------------------------- the review
 
 
-def review(data: str | Path, store: DecisionStore, model: SegmentationModel, as_of: date, *,
-           model_version: str | None = None, top_moved: int = DEFAULT_TOP_MOVED,
-           chunk_rows: int = 100_000) -> ReviewResult:
+def review(
+    data: str | Path,
+    store: DecisionStore,
+    model: SegmentationModel,
+    as_of: date,
+    *,
+    model_version: str | None = None,
+    top_moved: int = DEFAULT_TOP_MOVED,
+    chunk_rows: int = 100_000,
+) -> ReviewResult:
     """Re-score the people whose milestone is due by ``as_of``; report need or tier changes.
 
     Parameters
@@ -311,10 +365,18 @@ def review(data: str | Path, store: DecisionStore, model: SegmentationModel, as_
     profiles = _due_profiles(data, set(due), chunk_rows) if due else pd.DataFrame(columns=["person_id", "_row"])
 
     found_ids = profiles["person_id"].astype(str).tolist()
-    missing_rows = [{
-        "person_id": s.person_id, "decision_id": d.decision_id, "suggestion_id": s.suggestion_id,
-        "milestone_date": d.milestone_date, "recorded_need": d.final_need, "recorded_tier": d.final_tier,
-    } for s, d in pairs if s.person_id not in set(found_ids)]
+    missing_rows = [
+        {
+            "person_id": s.person_id,
+            "decision_id": d.decision_id,
+            "suggestion_id": s.suggestion_id,
+            "milestone_date": d.milestone_date,
+            "recorded_need": d.final_need,
+            "recorded_tier": d.final_tier,
+        }
+        for s, d in pairs
+        if s.person_id not in set(found_ids)
+    ]
     missing = pd.DataFrame(missing_rows, columns=list(MISSING_COLUMNS))
 
     change_rows: list[dict[str, Any]] = []
@@ -326,41 +388,65 @@ def review(data: str | Path, store: DecisionStore, model: SegmentationModel, as_
             raise ReviewInputError(f"{data}: {exc}") from exc
         scores = model.score(X)
         n = len(X)
-        new_need = (np.asarray(model.need_classes, dtype=object)[scores.need_index]
-                    if scores.need_proba is not None else np.full(n, None, dtype=object))
+        new_need = (
+            np.asarray(model.need_classes, dtype=object)[scores.need_index]
+            if scores.need_proba is not None
+            else np.full(n, None, dtype=object)
+        )
         new_tier = scores.tier.astype(object) if scores.tier is not None else np.full(n, None, dtype=object)
         recorded = [due[pid][1] for pid in found_ids]
-        need_diff = np.array([nn is not None and nn != d.final_need for nn, d in zip(new_need, recorded)], dtype=bool)
-        tier_diff = np.array([nt is not None and nt != d.final_tier for nt, d in zip(new_tier, recorded)], dtype=bool)
+        pairs = list(zip(new_need, new_tier, recorded, strict=True))
+        need_diff = np.array([nn is not None and nn != d.final_need for nn, _, d in pairs], dtype=bool)
+        tier_diff = np.array([nt is not None and nt != d.final_tier for _, nt, d in pairs], dtype=bool)
         kind = np.where(need_diff & tier_diff, "both", np.where(need_diff, "need", np.where(tier_diff, "tier", None)))
-        rescored = pd.DataFrame({"person_id": found_ids, "new_need": new_need, "new_tier": new_tier,
-                                 "changed": kind})
+        rescored = pd.DataFrame({"person_id": found_ids, "new_need": new_need, "new_tier": new_tier, "changed": kind})
         changed_pos = np.flatnonzero(need_diff | tier_diff)
-        change_rows = _describe_changes(model, X, scores, changed_pos, profiles, found_ids, due, new_need, new_tier,
-                                        kind, model_version, top_moved)
+        change_rows = _describe_changes(
+            model, X, scores, changed_pos, profiles, found_ids, due, new_need, new_tier, kind, model_version, top_moved
+        )
 
     changes = pd.DataFrame(change_rows, columns=list(CHANGE_COLUMNS))
     if len(changes):
         changes = changes.sort_values(["milestone_date", "person_id"], kind="stable").reset_index(drop=True)
-    counts = {"due": len(pairs), "rescored": len(found_ids), "changed": len(changes),
-              "unchanged": len(found_ids) - len(changes), "missing": len(missing)}
+    counts = {
+        "due": len(pairs),
+        "rescored": len(found_ids),
+        "changed": len(changes),
+        "unchanged": len(found_ids) - len(changes),
+        "missing": len(missing),
+    }
     return ReviewResult(as_of=as_of, changes=changes, missing=missing, rescored=rescored, counts=counts)
 
 
-def _describe_changes(model: SegmentationModel, X: np.ndarray, scores, positions: np.ndarray,
-                      profiles: pd.DataFrame, ids: list[str], due: dict, new_need: np.ndarray,
-                      new_tier: np.ndarray, kind: np.ndarray, model_version: str | None,
-                      top_moved: int) -> list[dict[str, Any]]:
+def _describe_changes(
+    model: SegmentationModel,
+    X: np.ndarray,
+    scores,
+    positions: np.ndarray,
+    profiles: pd.DataFrame,
+    ids: list[str],
+    due: dict,
+    new_need: np.ndarray,
+    new_tier: np.ndarray,
+    kind: np.ndarray,
+    model_version: str | None,
+    top_moved: int,
+) -> list[dict[str, Any]]:
     mover = _Mover(model, top_moved)
     class_of = {c: k for k, c in enumerate(model.need_classes)}
     rows: list[dict[str, Any]] = []
     for start in range(0, len(positions), _EXPLAIN_CHUNK):
-        pos = positions[start:start + _EXPLAIN_CHUNK]
+        pos = positions[start : start + _EXPLAIN_CHUNK]
         Xs = X[pos]
         # Need contributions towards the need the stored explanation was about (else the new one).
         stored_by_row = [_stored_explanations(due[ids[p]][0]) for p in pos]
-        targets = np.asarray([class_of.get(stored.need.target, -1) if stored is not None and stored.need else -1
-                              for stored in stored_by_row], dtype=int)
+        targets = np.asarray(
+            [
+                class_of.get(stored.need.target, -1) if stored is not None and stored.need else -1
+                for stored in stored_by_row
+            ],
+            dtype=int,
+        )
         need_c = None
         if model.has_need:
             fallback = scores.need_index[pos]
@@ -377,35 +463,36 @@ def _describe_changes(model: SegmentationModel, X: np.ndarray, scores, positions
             if need_c is not None and need_target is not None:
                 entries += mover.entries("need", stored and stored.need, need_c[k], x_row, need_target, known)
             if emp_c is not None:
-                entries += mover.entries("employability", stored and stored.employability, emp_c[k], x_row, None,
-                                         known)
+                entries += mover.entries("employability", stored and stored.employability, emp_c[k], x_row, None, known)
             chosen = mover.select(entries, known, x_row)
             text = moved_text_fr(chosen)
             if stored is None:
                 text = "Explication initiale non conservée : " + text if text else "Explication initiale non conservée."
             j_need = None if scores.need_proba is None else int(scores.need_index[p])
-            rows.append({
-                "person_id": ids[p],
-                "agency_id": profiles["agency_id"].iat[p] if "agency_id" in profiles.columns else None,
-                "decision_id": decision.decision_id,
-                "suggestion_id": suggestion.suggestion_id,
-                "milestone_date": decision.milestone_date,
-                "recorded_action": decision.action,
-                "recorded_need": decision.final_need,
-                "recorded_tier": decision.final_tier,
-                "suggested_need_then": (out.get("need") or {}).get("code"),
-                "suggested_tier_then": (out.get("employability") or {}).get("tier"),
-                "new_need": new_need[p],
-                "new_tier": new_tier[p],
-                "new_need_probability": None if j_need is None else float(scores.need_proba[p, j_need]),
-                "new_p_employed": None if scores.p_employed is None else float(scores.p_employed[p]),
-                "changed": kind[p],
-                "moved_fields": ";".join(dict.fromkeys(e["field"] for e in chosen)),
-                "moved_factors": text,
-                "moved_factors_json": json.dumps(chosen, ensure_ascii=False),
-                "model_version_then": suggestion.model_version,
-                "model_version_now": model_version,
-            })
+            rows.append(
+                {
+                    "person_id": ids[p],
+                    "agency_id": profiles["agency_id"].iat[p] if "agency_id" in profiles.columns else None,
+                    "decision_id": decision.decision_id,
+                    "suggestion_id": suggestion.suggestion_id,
+                    "milestone_date": decision.milestone_date,
+                    "recorded_action": decision.action,
+                    "recorded_need": decision.final_need,
+                    "recorded_tier": decision.final_tier,
+                    "suggested_need_then": (out.get("need") or {}).get("code"),
+                    "suggested_tier_then": (out.get("employability") or {}).get("tier"),
+                    "new_need": new_need[p],
+                    "new_tier": new_tier[p],
+                    "new_need_probability": None if j_need is None else float(scores.need_proba[p, j_need]),
+                    "new_p_employed": None if scores.p_employed is None else float(scores.p_employed[p]),
+                    "changed": kind[p],
+                    "moved_fields": ";".join(dict.fromkeys(e["field"] for e in chosen)),
+                    "moved_factors": text,
+                    "moved_factors_json": json.dumps(chosen, ensure_ascii=False),
+                    "model_version_then": suggestion.model_version,
+                    "model_version_now": model_version,
+                }
+            )
     return rows
 
 

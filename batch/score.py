@@ -57,17 +57,33 @@ from core.errors import InvalidInput
 from features.io import DataFileError, file_format, iter_table
 from features.schema import FIELDS_BY_NAME, NEEDS
 from features.validation import DataValidationError, profile_rules, validate_frame
-from models.segmentation import (EMPLOYABILITY_UNITS, NEED_UNITS, ModelInputError, Scores, SegmentationModel,
-                                 explained_factor)
+from models.segmentation import (
+    EMPLOYABILITY_UNITS,
+    NEED_UNITS,
+    ModelInputError,
+    Scores,
+    SegmentationModel,
+    explained_factor,
+)
 from policy import Catalogue, load_catalogue, recommend_frame
 
 #: Input columns copied to the output when present: protected attributes and the other
 #: group columns of the allocation's fairness shares (``policy.allocate.GROUP_COLUMNS``).
 PASS_THROUGH: tuple[str, ...] = (
-    "sex", "nationality_group", "age", "disability_recognition", "rsa_recipient", "qpv_resident",
+    "sex",
+    "nationality_group",
+    "age",
+    "disability_recognition",
+    "rsa_recipient",
+    "qpv_resident",
 )
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
-    "rule_id", "parcours", "modality", "duration_months", "milestone_date", "offers",
+    "rule_id",
+    "parcours",
+    "modality",
+    "duration_months",
+    "milestone_date",
+    "offers",
 )
 EXPLANATION_COLUMNS: tuple[str, ...] = ("need_factors", "employability_factors")
 DEFAULT_CHUNK_ROWS = 50_000
@@ -122,9 +138,16 @@ class ScoreSummary:
         return self.rows / self.seconds if self.seconds > 0 else float("inf")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "seconds": round(self.seconds, 3), "rows_per_second": round(self.rows_per_second, 1),
-                "peak_rss_mb": round(self.peak_rss_mb, 1), "out": str(self.out), "explain": self.explain,
-                "chunks": self.chunks, "needs_review": self.needs_review}
+        return {
+            "rows": self.rows,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows_per_second, 1),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "out": str(self.out),
+            "explain": self.explain,
+            "chunks": self.chunks,
+            "needs_review": self.needs_review,
+        }
 
 
 # --------------------------------------------------------------------------- explanations
@@ -161,8 +184,10 @@ class ExplanationWriter:
         need_idx = scores.need_index
         contrib = self.model.explain_need(X, need_idx)
         codes = [self.model.need_classes[k] for k in range(len(self.model.need_classes))]
-        heads = [f'{{"target": {json.dumps(c, ensure_ascii=False)}, "units": {json.dumps(NEED_UNITS)}, "base_value": '
-                 for c in codes]
+        heads = [
+            f'{{"target": {json.dumps(c, ensure_ascii=False)}, "units": {json.dumps(NEED_UNITS)}, "base_value": '
+            for c in codes
+        ]
         labels = [NEEDS.get(c) for c in codes]
         return self._rows(X, contrib.values, contrib.base, need_idx, heads, labels)
 
@@ -173,15 +198,22 @@ class ExplanationWriter:
         return self._rows(X, contrib.values, contrib.base, np.zeros(len(X), dtype=np.int64), [head], [None])
 
     # -- internals
-    def _rows(self, X: np.ndarray, values: np.ndarray, base: np.ndarray, target: np.ndarray,
-              heads: list[str], labels: list[str | None]) -> list[str]:
+    def _rows(
+        self,
+        X: np.ndarray,
+        values: np.ndarray,
+        base: np.ndarray,
+        target: np.ndarray,
+        heads: list[str],
+        labels: list[str | None],
+    ) -> list[str]:
         n = len(X)
         if n == 0:
             return []
         values = np.ascontiguousarray(values, dtype=np.float64)
         order = np.argsort(-np.abs(values), axis=1, kind="stable")
         shown = order[:, : self.top]
-        other = np.take_along_axis(values, order[:, self.top:], axis=1).sum(axis=1)
+        other = np.take_along_axis(values, order[:, self.top :], axis=1).sum(axis=1)
         raw = base + values.sum(axis=1)
         shown_values = np.take_along_axis(values, shown, axis=1).tolist()
         shown_x = np.take_along_axis(X, shown, axis=1).tolist()
@@ -195,16 +227,22 @@ class ExplanationWriter:
             t = target_list[i]
             label = labels[t]
             parts = []
-            for j, x, c in zip(shown_j[i], shown_x[i], shown_values[i]):
+            for j, x, c in zip(shown_j[i], shown_x[i], shown_values[i], strict=True):
                 # NaN never equals itself and -0.0 == 0.0: give both keys of their own.
-                key = (j, x if x == x and x != 0.0 else ("nan" if x != x else ("zero", math.copysign(1.0, x))),
-                       c >= 0, label)
+                key = (
+                    j,
+                    x if x == x and x != 0.0 else ("nan" if x != x else ("zero", math.copysign(1.0, x))),
+                    c >= 0,
+                    label,
+                )
                 frag = cache.get(key)
                 if frag is None:
                     frag = cache[key] = fragment(j, x, c >= 0, label)
                 parts.append(frag[0] + repr(c) + frag[1])
-            out.append(f"{heads[t]}{base_list[i]!r}, \"raw_score\": {raw_list[i]!r}, \"factors\": [{', '.join(parts)}], "
-                       f"\"other_contribution\": {other_list[i]!r}}}")
+            out.append(
+                f'{heads[t]}{base_list[i]!r}, "raw_score": {raw_list[i]!r}, "factors": [{", ".join(parts)}], '
+                f'"other_contribution": {other_list[i]!r}}}'
+            )
         return out
 
     def _fragment(self, j: int, x: float, towards: bool, label: str | None) -> tuple[str, str]:
@@ -229,9 +267,15 @@ def explanations_from_row(row: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- one chunk
 
 
-def score_frame(typed: pd.DataFrame, model: SegmentationModel, *, explain: bool = False,
-                decision_date: date | None = None, catalogue: Catalogue | None = None,
-                writer: ExplanationWriter | None = None) -> pd.DataFrame:
+def score_frame(
+    typed: pd.DataFrame,
+    model: SegmentationModel,
+    *,
+    explain: bool = False,
+    decision_date: date | None = None,
+    catalogue: Catalogue | None = None,
+    writer: ExplanationWriter | None = None,
+) -> pd.DataFrame:
     """Score validated profiles (the output of :func:`validate_frame`): one output row each.
 
     The frame is re-indexed 0..n-1; columns as described in the module docstring.
@@ -252,8 +296,9 @@ def score_frame(typed: pd.DataFrame, model: SegmentationModel, *, explain: bool 
     if "need" in predicted.columns and "tier" in predicted.columns:
         barrier = typed.drop(columns=[c for c in ("need", "tier") if c in typed.columns])
         basis = pd.concat([barrier, predicted[["need", "tier"]]], axis=1)
-        rec = recommend_frame(basis, decision_date=decision_date or date.today(),
-                              catalogue=catalogue or load_catalogue())
+        rec = recommend_frame(
+            basis, decision_date=decision_date or date.today(), catalogue=catalogue or load_catalogue()
+        )
         for name in RECOMMENDATION_COLUMNS:
             column = rec[name]
             columns[name] = column.astype(str) if isinstance(column.dtype, pd.CategoricalDtype) else column
@@ -298,16 +343,19 @@ def output_columns(model: SegmentationModel, input_columns: list[str], explain: 
     if model.has_need and model.has_employability:
         cols += list(RECOMMENDATION_COLUMNS)
     if explain:
-        cols += [c for c, ok in zip(EXPLANATION_COLUMNS, (model.has_need, model.has_employability)) if ok]
+        cols += [c for c, ok in zip(EXPLANATION_COLUMNS, (model.has_need, model.has_employability), strict=True) if ok]
     cols += [c for c in PASS_THROUGH if c in input_columns]
     return cols
 
 
-def output_schema(model: SegmentationModel, input_columns: list[str], explain: bool,
-                  metadata: dict[str, str] | None = None) -> pa.Schema:
+def output_schema(
+    model: SegmentationModel, input_columns: list[str], explain: bool, metadata: dict[str, str] | None = None
+) -> pa.Schema:
     names = output_columns(model, input_columns, explain)
-    return pa.schema([pa.field(n, _arrow_type(n, model)) for n in names],
-                     metadata={k.encode(): v.encode() for k, v in (metadata or {}).items()})
+    return pa.schema(
+        [pa.field(n, _arrow_type(n, model)) for n in names],
+        metadata={k.encode(): v.encode() for k, v in (metadata or {}).items()},
+    )
 
 
 def _to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
@@ -385,10 +433,18 @@ def count_rows(path: str | Path) -> int | None:
         return None
 
 
-def score_file(data: str | Path, out: str | Path, model: SegmentationModel, *, explain: bool = False,
-               chunk_rows: int = DEFAULT_CHUNK_ROWS, decision_date: date | None = None,
-               progress: Progress | None = None, catalogue: Catalogue | None = None,
-               model_label: str | None = None) -> ScoreSummary:
+def score_file(
+    data: str | Path,
+    out: str | Path,
+    model: SegmentationModel,
+    *,
+    explain: bool = False,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    decision_date: date | None = None,
+    progress: Progress | None = None,
+    catalogue: Catalogue | None = None,
+    model_label: str | None = None,
+) -> ScoreSummary:
     """Score every profile of ``data`` into ``out`` (Parquet or CSV by extension), chunk by chunk.
 
     Parameters
@@ -438,8 +494,12 @@ def score_file(data: str | Path, out: str | Path, model: SegmentationModel, *, e
     catalogue = catalogue or load_catalogue()
     writer_ = ExplanationWriter(model) if explain else None
     total = count_rows(data) if in_fmt == "parquet" else None
-    metadata = {"jalon.catalogue_version": str(catalogue.version), "jalon.decision_date": decision_date.isoformat(),
-                "jalon.explain": str(bool(explain)).lower(), "jalon.model": model_label or ""}
+    metadata = {
+        "jalon.catalogue_version": str(catalogue.version),
+        "jalon.decision_date": decision_date.isoformat(),
+        "jalon.explain": str(bool(explain)).lower(),
+        "jalon.model": model_label or "",
+    }
 
     tmp = _temp_path(out)
     rows = chunks = flagged = 0
@@ -454,8 +514,14 @@ def score_file(data: str | Path, out: str | Path, model: SegmentationModel, *, e
                 schema = output_schema(model, list(typed.columns), explain, metadata)
             step = min(chunk_rows, EXPLAIN_SLICE_ROWS) if explain else chunk_rows
             for start in range(0, len(typed), step):
-                frame = score_frame(typed.iloc[start:start + step], model, explain=explain,
-                                    decision_date=decision_date, catalogue=catalogue, writer=writer_)
+                frame = score_frame(
+                    typed.iloc[start : start + step],
+                    model,
+                    explain=explain,
+                    decision_date=decision_date,
+                    catalogue=catalogue,
+                    writer=writer_,
+                )
                 if out_fmt == "parquet":
                     if parquet is None:
                         parquet = pq.ParquetWriter(tmp, schema, compression="zstd")
@@ -463,8 +529,7 @@ def score_file(data: str | Path, out: str | Path, model: SegmentationModel, *, e
                 else:
                     if handle is None:
                         handle = open(tmp, "w", encoding="utf-8", newline="")
-                    _csv_frame(frame[schema.names]).to_csv(handle, header=rows == 0, index=False,
-                                                           lineterminator="\n")
+                    _csv_frame(frame[schema.names]).to_csv(handle, header=rows == 0, index=False, lineterminator="\n")
                 rows += len(frame)
                 flagged += int(frame["needs_review"].sum())
                 del frame
@@ -491,14 +556,22 @@ def score_file(data: str | Path, out: str | Path, model: SegmentationModel, *, e
         if parquet is not None:
             try:
                 parquet.close()
-            except Exception:  # noqa: BLE001 - the original error matters
+            except Exception:
                 pass
         if handle is not None:
             handle.close()
         tmp.unlink(missing_ok=True)
         raise
-    return ScoreSummary(rows=rows, seconds=time.perf_counter() - started, peak_rss_mb=peak_rss_mb(), out=out,
-                        explain=explain, chunks=chunks, needs_review=flagged, columns=list(schema.names))
+    return ScoreSummary(
+        rows=rows,
+        seconds=time.perf_counter() - started,
+        peak_rss_mb=peak_rss_mb(),
+        out=out,
+        explain=explain,
+        chunks=chunks,
+        needs_review=flagged,
+        columns=list(schema.names),
+    )
 
 
 def _header_columns(path: Path) -> list[str]:

@@ -124,12 +124,18 @@ def phase_score(args) -> None:
 
     model = load_model(args.model)
     start = rss_mb()
-    summary = score_file(args.data, args.out, model, explain=args.explain, chunk_rows=args.chunk_rows,
-                         decision_date=DECISION_DATE)
-    result = {"phase": "score" + (" --explain" if args.explain else ""), "rows": summary.rows,
-              "seconds": summary.seconds, "rows_per_second": summary.rows_per_second,
-              "peak_rss_mb": peak_rss_mb(), "rss_start_mb": start,
-              "out_mb": Path(args.out).stat().st_size / 2**20}
+    summary = score_file(
+        args.data, args.out, model, explain=args.explain, chunk_rows=args.chunk_rows, decision_date=DECISION_DATE
+    )
+    result = {
+        "phase": "score" + (" --explain" if args.explain else ""),
+        "rows": summary.rows,
+        "seconds": summary.seconds,
+        "rows_per_second": summary.rows_per_second,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_start_mb": start,
+        "out_mb": Path(args.out).stat().st_size / 2**20,
+    }
     if args.baseline_rows:
         result["baseline"] = baseline(model, Path(args.data), args.baseline_rows, args.explain)
     emit(result)
@@ -138,21 +144,37 @@ def phase_score(args) -> None:
 def phase_allocate(args) -> None:
     import pyarrow.parquet as pq
 
-    from policy import allocate, parse_agency_config, write_allocation
     from jalon.cli.batch import _read_scored
+    from policy import allocate, parse_agency_config, write_allocation
 
     start = rss_mb()
     started = time.perf_counter()
     agencies = pq.read_table(args.data, columns=["agency_id"]).column(0).unique().to_pylist()
-    config = parse_agency_config({"referents": 4, "caseload_per_referent": 50, "external_provider_places": 300,
-                                  "large_portfolio_places": 2000, "agencies": {a: {} for a in agencies}})
+    config = parse_agency_config(
+        {
+            "referents": 4,
+            "caseload_per_referent": 50,
+            "external_provider_places": 300,
+            "large_portfolio_places": 2000,
+            "agencies": {a: {} for a in agencies},
+        }
+    )
     frame = _read_scored(Path(args.data), config.priority.order_by)
     result = allocate(frame, config, DECISION_DATE)
     write_allocation(result, args.out)
     seconds = time.perf_counter() - started
-    emit({"phase": "allocate", "rows": len(frame), "seconds": seconds, "rows_per_second": len(frame) / seconds,
-          "peak_rss_mb": peak_rss_mb(), "rss_start_mb": start, "agencies": len(agencies),
-          "left_out": len(result.left_out)})
+    emit(
+        {
+            "phase": "allocate",
+            "rows": len(frame),
+            "seconds": seconds,
+            "rows_per_second": len(frame) / seconds,
+            "peak_rss_mb": peak_rss_mb(),
+            "rss_start_mb": start,
+            "agencies": len(agencies),
+            "left_out": len(result.left_out),
+        }
+    )
 
 
 def phase_plant(args) -> None:
@@ -161,9 +183,9 @@ def phase_plant(args) -> None:
     import pyarrow.parquet as pq
 
     from features.validation import profile_rules, validate_frame
+    from records import DecisionStore
     from serving.auth import Principal, Role
     from serving.logic import Advisory
-    from records import DecisionStore
 
     model = load_model(args.model)
     pf = pq.ParquetFile(args.data)
@@ -182,9 +204,12 @@ def phase_plant(args) -> None:
     advisory = Advisory(model, "bench", store)
     started = time.perf_counter()
     for k in range(0, len(records), 500):
-        for item in advisory.suggest(records[k:k + 500], principal, today=DECISION_DATE):
-            advisory.decide({"suggestion_id": item["suggestion_id"], "advisor_id": "bench", "action": "confirm"},
-                            principal, today=DECISION_DATE)
+        for item in advisory.suggest(records[k : k + 500], principal, today=DECISION_DATE):
+            advisory.decide(
+                {"suggestion_id": item["suggestion_id"], "advisor_id": "bench", "action": "confirm"},
+                principal,
+                today=DECISION_DATE,
+            )
     store.dispose()
     emit({"phase": "plant", "rows": len(records), "seconds": time.perf_counter() - started})
 
@@ -200,9 +225,17 @@ def phase_review(args) -> None:
     result = review(args.data, store, model, date(2030, 1, 1))
     seconds = time.perf_counter() - started
     store.dispose()
-    emit({"phase": "review", "rows": result.counts["due"], "seconds": seconds,
-          "rows_per_second": result.counts["due"] / seconds, "peak_rss_mb": peak_rss_mb(), "rss_start_mb": start,
-          "counts": result.counts})
+    emit(
+        {
+            "phase": "review",
+            "rows": result.counts["due"],
+            "seconds": seconds,
+            "rows_per_second": result.counts["due"] / seconds,
+            "peak_rss_mb": peak_rss_mb(),
+            "rss_start_mb": start,
+            "counts": result.counts,
+        }
+    )
 
 
 # --------------------------------------------------------------------------- driver
@@ -215,7 +248,7 @@ def run_phase(name: str, extra: list[str], common: list[str]) -> dict:
     if done.returncode != 0 or not lines:
         sys.stderr.write(done.stdout[-3000:] + done.stderr[-6000:])
         raise SystemExit(f"phase {name} failed (exit {done.returncode})")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def prepare(args, work: Path) -> tuple[Path, str, dict]:
@@ -245,8 +278,10 @@ def prepare(args, work: Path) -> tuple[Path, str, dict]:
         model = str(work / "model.joblib")
         joblib.dump(fitted.model, model)
         info["fit_seconds"] = time.perf_counter() - t0
-        info["trees"] = {"need": fitted.model._need_booster.num_trees(),
-                         "employability": fitted.model._emp_booster.num_trees()}
+        info["trees"] = {
+            "need": fitted.model._need_booster.num_trees(),
+            "employability": fitted.model._emp_booster.num_trees(),
+        }
     return data, model, info
 
 
@@ -287,8 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.phase:
-        {"score": phase_score, "allocate": phase_allocate, "plant": phase_plant,
-         "review": phase_review}[args.phase](args)
+        {"score": phase_score, "allocate": phase_allocate, "plant": phase_plant, "review": phase_review}[args.phase](
+            args
+        )
         return 0
 
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
@@ -298,37 +334,61 @@ def main(argv: list[str] | None = None) -> int:
         import pyarrow.parquet as pq
 
         rows = pq.ParquetFile(data).metadata.num_rows
-        print(f"population {rows:,} rows ({data}); model {model}; cores {len(os.sched_getaffinity(0))}; "
-              f"load average {load_start[0]:.2f} at start", flush=True)
+        print(
+            f"population {rows:,} rows ({data}); model {model}; cores {len(os.sched_getaffinity(0))}; "
+            f"load average {load_start[0]:.2f} at start",
+            flush=True,
+        )
         if info:
-            print("prepared " + json.dumps({k: (round(v, 1) if isinstance(v, float) else v) for k, v in info.items()}),
-                  flush=True)
+            print(
+                "prepared " + json.dumps({k: (round(v, 1) if isinstance(v, float) else v) for k, v in info.items()}),
+                flush=True,
+            )
         common = ["--model", model, "--chunk-rows", str(args.chunk_rows)]
         results = []
         scored = work / "scored.parquet"
-        results.append(run_phase("score", ["--data", str(data), "--out", str(scored),
-                                           "--baseline-rows", str(args.baseline_rows)], common))
+        results.append(
+            run_phase(
+                "score", ["--data", str(data), "--out", str(scored), "--baseline-rows", str(args.baseline_rows)], common
+            )
+        )
         print(json.dumps(results[-1]), flush=True)
         explain_rows = rows if args.explain_rows is None else args.explain_rows
         if explain_rows:
             subset = head_file(data, explain_rows, work / "explain-input.parquet")
-            results.append(run_phase("score", ["--data", str(subset), "--out", str(work / "explained.parquet"),
-                                               "--explain", "--baseline-rows", str(args.baseline_rows)], common))
+            results.append(
+                run_phase(
+                    "score",
+                    [
+                        "--data",
+                        str(subset),
+                        "--out",
+                        str(work / "explained.parquet"),
+                        "--explain",
+                        "--baseline-rows",
+                        str(args.baseline_rows),
+                    ],
+                    common,
+                )
+            )
             print(json.dumps(results[-1]), flush=True)
         results.append(run_phase("allocate", ["--data", str(scored), "--out", str(work / "alloc.parquet")], common))
         print(json.dumps(results[-1]), flush=True)
         if args.review_people:
             db = f"sqlite:///{work / 'decisions.db'}"
-            plant = run_phase("plant", ["--data", str(data), "--db-url", db,
-                                        "--review-people", str(args.review_people)], common)
+            plant = run_phase(
+                "plant", ["--data", str(data), "--db-url", db, "--review-people", str(args.review_people)], common
+            )
             print(json.dumps(plant), flush=True)
             results.append(run_phase("review", ["--data", str(data), "--db-url", db], common))
             print(json.dumps(results[-1]), flush=True)
         load_end = os.getloadavg()
 
     print()
-    print(f"{'phase':18s} {'rows':>10s} {'seconds':>8s} {'rows/s':>10s} {'peak RSS':>9s} {'RSS start':>9s} "
-          f"{'baseline/s':>10s} {'ratio':>7s}  target")
+    print(
+        f"{'phase':18s} {'rows':>10s} {'seconds':>8s} {'rows/s':>10s} {'peak RSS':>9s} {'RSS start':>9s} "
+        f"{'baseline/s':>10s} {'ratio':>7s}  target"
+    )
     failures = 0
     for r in results:
         base = r.get("baseline")
@@ -336,16 +396,23 @@ def main(argv: list[str] | None = None) -> int:
         ok_speed = target is None or r["rows_per_second"] >= target
         ok_memory = r["peak_rss_mb"] < TARGET_MEMORY_MB
         failures += not (ok_speed and ok_memory)
-        verdict = (f"≥{target:,}/s {'ok' if ok_speed else 'MISSED'}; " if target else "") + \
-                  f"<{TARGET_MEMORY_MB} MiB {'ok' if ok_memory else 'MISSED'}"
+        verdict = (
+            f"≥{target:,}/s {'ok' if ok_speed else 'MISSED'}; " if target else ""
+        ) + f"<{TARGET_MEMORY_MB} MiB {'ok' if ok_memory else 'MISSED'}"
         base_rate = f"{base['rows_per_second']:,.0f}" if base else "—"
         ratio = f"{r['rows_per_second'] / base['rows_per_second']:.1f}x" if base else "—"
-        print(f"{r['phase']:18s} {r['rows']:>10,} {r['seconds']:>8.1f} {r['rows_per_second']:>10,.0f} "
-              f"{r['peak_rss_mb']:>8,.0f}M {r['rss_start_mb']:>8,.0f}M {base_rate:>10s} {ratio:>7s}  {verdict}")
-    print(f"\nload average {load_start[0]:.2f} at start, {load_end[0]:.2f} at end "
-          f"(other processes on the machine slow every phase)")
-    print("memory: peak RSS = VmHWM of the phase's own subprocess (interpreter, libraries and model "
-          "included); RSS start = after imports and model loading")
+        print(
+            f"{r['phase']:18s} {r['rows']:>10,} {r['seconds']:>8.1f} {r['rows_per_second']:>10,.0f} "
+            f"{r['peak_rss_mb']:>8,.0f}M {r['rss_start_mb']:>8,.0f}M {base_rate:>10s} {ratio:>7s}  {verdict}"
+        )
+    print(
+        f"\nload average {load_start[0]:.2f} at start, {load_end[0]:.2f} at end "
+        f"(other processes on the machine slow every phase)"
+    )
+    print(
+        "memory: peak RSS = VmHWM of the phase's own subprocess (interpreter, libraries and model "
+        "included); RSS start = after imports and model loading"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"info": info, "results": results}, indent=2) + "\n")
     return 1 if failures else 0

@@ -100,15 +100,23 @@ def baseline_app():
         k = int(scores.need_index[0])
         return {
             "person_id": profile.get("person_id"),
-            "need": {"code": model.need_classes[k], "probability": float(scores.need_proba[0, k]),
-                     "distribution": dict(zip(model.need_classes, map(float, scores.need_proba[0])))},
+            "need": {
+                "code": model.need_classes[k],
+                "probability": float(scores.need_proba[0, k]),
+                "distribution": dict(zip(model.need_classes, map(float, scores.need_proba[0]), strict=True)),
+            },
             "employability": {"probability": float(scores.p_employed[0]), "tier": str(scores.tier[0])},
             "explanations": {
                 "features": model.feature_names,
-                "need": {"base_values": np.asarray(need_explainer.expected_value).tolist(),
-                         "values": need_values.reshape(-1).tolist(), "shape": list(need_values.shape)},
-                "employability": {"base_value": np.asarray(emp_explainer.expected_value).reshape(-1).tolist(),
-                                  "values": emp_values.reshape(-1).tolist()},
+                "need": {
+                    "base_values": np.asarray(need_explainer.expected_value).tolist(),
+                    "values": need_values.reshape(-1).tolist(),
+                    "shape": list(need_values.shape),
+                },
+                "employability": {
+                    "base_value": np.asarray(emp_explainer.expected_value).reshape(-1).tolist(),
+                    "values": emp_values.reshape(-1).tolist(),
+                },
             },
         }
 
@@ -282,7 +290,7 @@ def fsync_probe(directory: Path, n: int = 30) -> tuple[float, float]:
 def sqlite_dir(url: str) -> Path | None:
     prefix = "sqlite:///"
     if url.startswith(prefix) and ":memory:" not in url and not url.startswith(prefix + "file:"):
-        return Path(url[len(prefix):]).parent
+        return Path(url[len(prefix) :]).parent
     return None
 
 
@@ -365,9 +373,10 @@ def drive(server: Server, bodies: list[bytes], token: str, concurrency: int, tim
         done.set()
         gc.enable()
         gc.unfreeze()
-    ok = [lat for lat, status in zip(latencies, statuses) if status == 200 and lat is not None]
-    return Result(ok, n - len(ok), first_error[0] if first_error else None, wall, cpu, client_cpu,
-                  max(peak[0], server.rss_mb()))
+    ok = [lat for lat, status in zip(latencies, statuses, strict=True) if status == 200 and lat is not None]
+    return Result(
+        ok, n - len(ok), first_error[0] if first_error else None, wall, cpu, client_cpu, max(peak[0], server.rss_mb())
+    )
 
 
 @dataclass
@@ -382,8 +391,8 @@ class Measured:
 
 def measure(server: Server, token: str, bodies: list[bytes], args: argparse.Namespace) -> Measured:
     warm = bodies[: args.warmup]
-    load = bodies[args.warmup: args.warmup + args.requests]
-    seq = bodies[args.warmup + args.requests: args.warmup + args.requests + args.sequential]
+    load = bodies[args.warmup : args.warmup + args.requests]
+    seq = bodies[args.warmup + args.requests : args.warmup + args.requests + args.sequential]
     print(f"[{server.name}] warm-up: {len(warm)} requests", flush=True)
     warm_result = drive(server, warm, token, args.concurrency, args.timeout)
     if warm_result.errors:
@@ -416,10 +425,10 @@ def breakdown(mlflow_dir: Path, bodies: list[bytes], db_url: str) -> None:
 
     from features.api_models import Profile
     from models.loading import load_segmentation
+    from records import DecisionStore
     from serving import logic
     from serving.auth import Principal, Role
     from serving.schemas import SuggestionOut
-    from records import DecisionStore
 
     warnings.filterwarnings("ignore", message="LightGBM binary classifier")
     model = load_segmentation(mlflow_dir)
@@ -434,12 +443,25 @@ def breakdown(mlflow_dir: Path, bodies: list[bytes], db_url: str) -> None:
     warm, profiles = profiles[:50], profiles[50:]
     for p in warm:
         SuggestionOut.model_validate(advisory.suggest([Profile.model_validate(p).model_dump()], principal)[0])
-    steps: dict[str, list[float]] = {k: [] for k in (
-        "pydantic: Profile in", "encode_records", "predict (score)", "explain need (shown class)",
-        "explain employability", "suggest_encoded (all model work)", "policy recommend", "input hash",
-        "store.record_suggestion (commit)", "pydantic: SuggestionOut + JSON", "Advisory.suggest end to end",
-        "shap.TreeExplainer need (all classes)", "shap.TreeExplainer employability",
-        "pred_contrib need all classes, 1 thread")}
+    steps: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "pydantic: Profile in",
+            "encode_records",
+            "predict (score)",
+            "explain need (shown class)",
+            "explain employability",
+            "suggest_encoded (all model work)",
+            "policy recommend",
+            "input hash",
+            "store.record_suggestion (commit)",
+            "pydantic: SuggestionOut + JSON",
+            "Advisory.suggest end to end",
+            "shap.TreeExplainer need (all classes)",
+            "shap.TreeExplainer employability",
+            "pred_contrib need all classes, 1 thread",
+        )
+    }
     try:
         for p in profiles:
             t = [time.perf_counter()]
@@ -461,15 +483,28 @@ def breakdown(mlflow_dir: Path, bodies: list[bytes], db_url: str) -> None:
             t.append(time.perf_counter())
             sid = uuid.uuid4().hex
             store.record_suggestion(
-                suggestion_id=sid, model_version="bench", person_id=record["person_id"],
-                agency_id=record.get("agency_id"), advisor_id=ADVISOR, input_hash=digest,
+                suggestion_id=sid,
+                model_version="bench",
+                person_id=record["person_id"],
+                agency_id=record.get("agency_id"),
+                advisor_id=ADVISOR,
+                input_hash=digest,
                 output={k: output[k] for k in ("need", "employability", "needs_review", "review_reasons")}
-                | {"recommendation": recommendation}, explanation=output["explanations"])
+                | {"recommendation": recommendation},
+                explanation=output["explanations"],
+            )
             t.append(time.perf_counter())
-            SuggestionOut.model_validate({
-                "suggestion_id": sid, "model_version": "bench", "created_at": datetime.now(UTC).isoformat(),
-                "person_id": record["person_id"], "agency_id": record.get("agency_id"), **output,
-                "recommendation": recommendation}).model_dump_json()
+            SuggestionOut.model_validate(
+                {
+                    "suggestion_id": sid,
+                    "model_version": "bench",
+                    "created_at": datetime.now(UTC).isoformat(),
+                    "person_id": record["person_id"],
+                    "agency_id": record.get("agency_id"),
+                    **output,
+                    "recommendation": recommendation,
+                }
+            ).model_dump_json()
             t.append(time.perf_counter())
             SuggestionOut.model_validate(advisory.suggest([Profile.model_validate(p).model_dump()], principal)[0])
             t.append(time.perf_counter())
@@ -479,26 +514,28 @@ def breakdown(mlflow_dir: Path, bodies: list[bytes], db_url: str) -> None:
             t.append(time.perf_counter())
             need_booster.predict(X, pred_contrib=True, num_threads=1)
             t.append(time.perf_counter())
-            for name, a, b in zip(steps, t, t[1:]):
+            for name, a, b in zip(steps, t, t[1:], strict=False):
                 steps[name].append((b - a) * 1000)
     finally:
         store.dispose()
-    print(f"\nin-process breakdown of one /suggest ({len(profiles)} profiles, one at a time, no HTTP; "
-          f"store {db_url})")
+    print(f"\nin-process breakdown of one /suggest ({len(profiles)} profiles, one at a time, no HTTP; store {db_url})")
     print(f"{'step':40s} {'mean':>7s} {'p50':>7s} {'p99':>7s}  ms")
     for name, values in steps.items():
         v = np.asarray(values)
         print(f"{name:40s} {v.mean():7.3f} {np.percentile(v, 50):7.3f} {np.percentile(v, 99):7.3f}")
     ours = np.asarray(steps["explain need (shown class)"]) + np.asarray(steps["explain employability"])
-    theirs = (np.asarray(steps["shap.TreeExplainer need (all classes)"])
-              + np.asarray(steps["shap.TreeExplainer employability"]))
+    theirs = np.asarray(steps["shap.TreeExplainer need (all classes)"]) + np.asarray(
+        steps["shap.TreeExplainer employability"]
+    )
     one_thread = np.asarray(steps["pred_contrib need all classes, 1 thread"])
     need_ours = np.asarray(steps["explain need (shown class)"])
-    print(f"explanations (p50): ClassExplainer need+employability {np.median(ours):.3f} ms vs shap.TreeExplainer "
-          f"all classes {np.median(theirs):.3f} ms ({np.median(theirs) / np.median(ours):.1f}x); need model alone "
-          f"at one thread: shown class {np.median(need_ours):.3f} ms vs all classes {np.median(one_thread):.3f} ms "
-          f"({np.median(one_thread) / np.median(need_ours):.1f}x); {len(model.need_classes)} need classes, "
-          f"{need_booster.num_trees()} + {model.emp_pipeline[-1].booster_.num_trees()} trees")
+    print(
+        f"explanations (p50): ClassExplainer need+employability {np.median(ours):.3f} ms vs shap.TreeExplainer "
+        f"all classes {np.median(theirs):.3f} ms ({np.median(theirs) / np.median(ours):.1f}x); need model alone "
+        f"at one thread: shown class {np.median(need_ours):.3f} ms vs all classes {np.median(one_thread):.3f} ms "
+        f"({np.median(one_thread) / np.median(need_ours):.1f}x); {len(model.need_classes)} need classes, "
+        f"{need_booster.num_trees()} + {model.emp_pipeline[-1].booster_.num_trees()} trees"
+    )
 
 
 # --------------------------------------------------------------------------- report
@@ -506,20 +543,27 @@ def breakdown(mlflow_dir: Path, bodies: list[bytes], db_url: str) -> None:
 
 def line(label: str, r: Result) -> str:
     n = max(len(r.latencies_ms), 1)
-    return (f"{label:30s} {r.pct(50):7.1f} {r.pct(90):7.1f} {r.pct(99):7.1f} "
-            f"{max(r.latencies_ms, default=float('nan')):7.1f} {r.throughput:8.1f} {r.cpu_s * 1000 / n:7.2f} "
-            f"{r.client_cpu_s * 1000 / n:7.2f} {r.errors:6d}")
+    return (
+        f"{label:30s} {r.pct(50):7.1f} {r.pct(90):7.1f} {r.pct(99):7.1f} "
+        f"{max(r.latencies_ms, default=float('nan')):7.1f} {r.throughput:8.1f} {r.cpu_s * 1000 / n:7.2f} "
+        f"{r.client_cpu_s * 1000 / n:7.2f} {r.errors:6d}"
+    )
 
 
 def report(results: list[Measured], args: argparse.Namespace) -> bool:
     if not results:
         return False
     print()
-    print(f"POST /suggest, {args.requests} requests, {args.concurrency} concurrent clients, "
-          f"{args.workers} server worker(s), {os.cpu_count()} CPU(s); load average now "
-          + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" (at start {args.load_at_start})")
-    print(f"{'':30s} {'p50':>7s} {'p90':>7s} {'p99':>7s} {'max':>7s} {'req/s':>8s} {'server':>7s} "
-          f"{'client':>7s} {'errors':>6s}")
+    print(
+        f"POST /suggest, {args.requests} requests, {args.concurrency} concurrent clients, "
+        f"{args.workers} server worker(s), {os.cpu_count()} CPU(s); load average now "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f" (at start {args.load_at_start})"
+    )
+    print(
+        f"{'':30s} {'p50':>7s} {'p90':>7s} {'p99':>7s} {'max':>7s} {'req/s':>8s} {'server':>7s} "
+        f"{'client':>7s} {'errors':>6s}"
+    )
     print(f"{'':30s} {'latency in ms, client side':>31s} {'':8s} {'CPU ms per request':>15s}")
     for m in results:
         print(line(f"{m.name} (c={args.concurrency})", m.loaded))
@@ -527,26 +571,34 @@ def report(results: list[Measured], args: argparse.Namespace) -> bool:
             print(line(f"{m.name} (c=1, service time)", m.sequential))
     print()
     for m in results:
-        print(f"{m.name:10s} server RSS (process tree): {m.rss_idle_mb:5.0f} MiB after warm-up "
-              f"({m.rss_parts}), peak {m.loaded.rss_peak_mb:5.0f} MiB under load")
+        print(
+            f"{m.name:10s} server RSS (process tree): {m.rss_idle_mb:5.0f} MiB after warm-up "
+            f"({m.rss_parts}), peak {m.loaded.rss_peak_mb:5.0f} MiB under load"
+        )
     for m in results:
         if m.fsync_ms:
-            print(f"{m.name:10s} fsync of the decisions database's disk (4 KiB, before/after the load): "
-                  + ", ".join(f"p50 {a:.2f} ms p90 {b:.2f} ms" for a, b in m.fsync_ms))
+            print(
+                f"{m.name:10s} fsync of the decisions database's disk (4 KiB, before/after the load): "
+                + ", ".join(f"p50 {a:.2f} ms p90 {b:.2f} ms" for a, b in m.fsync_ms)
+            )
     by_name = {m.name: m for m in results}
     jalon, base = by_name.get("jalon"), by_name.get("baseline")
     if jalon and base:
         print()
-        print(f"ratio baseline/jalon       p50 {base.loaded.pct(50) / jalon.loaded.pct(50):5.2f}x   "
-              f"p99 {base.loaded.pct(99) / jalon.loaded.pct(99):5.2f}x   "
-              f"throughput jalon/baseline {jalon.loaded.throughput / base.loaded.throughput:5.2f}x")
+        print(
+            f"ratio baseline/jalon       p50 {base.loaded.pct(50) / jalon.loaded.pct(50):5.2f}x   "
+            f"p99 {base.loaded.pct(99) / jalon.loaded.pct(99):5.2f}x   "
+            f"throughput jalon/baseline {jalon.loaded.throughput / base.loaded.throughput:5.2f}x"
+        )
     met = None
     if jalon:
         p50, p99 = jalon.loaded.pct(50), jalon.loaded.pct(99)
         met = p50 <= TARGET_P50_MS and p99 <= TARGET_P99_MS
         note = "" if args.concurrency == TARGET_CONCURRENCY else f" (measured at c={args.concurrency}, target is c=8)"
-        print(f"target p50 <= {TARGET_P50_MS:.0f} ms: {'met' if p50 <= TARGET_P50_MS else 'NOT met'} ({p50:.1f} ms); "
-              f"p99 <= {TARGET_P99_MS:.0f} ms: {'met' if p99 <= TARGET_P99_MS else 'NOT met'} ({p99:.1f} ms){note}")
+        print(
+            f"target p50 <= {TARGET_P50_MS:.0f} ms: {'met' if p50 <= TARGET_P50_MS else 'NOT met'} ({p50:.1f} ms); "
+            f"p99 <= {TARGET_P99_MS:.0f} ms: {'met' if p99 <= TARGET_P99_MS else 'NOT met'} ({p99:.1f} ms){note}"
+        )
     for m in results:
         for r in (m.loaded, m.sequential):
             if r is not None and r.first_error:
@@ -559,31 +611,59 @@ def report(results: list[Measured], args: argparse.Namespace) -> bool:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--home", type=Path, default=None,
-                        help="JALON_HOME to reuse (trained into if it has no champion); default "
-                             "$TMPDIR/jalon-bench-ROWS-seedSEED, kept for reuse")
-    parser.add_argument("--rows", type=int, default=200_000, help="training rows when a home is made (make run: 200000)")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="JALON_HOME to reuse (trained into if it has no champion); default "
+        "$TMPDIR/jalon-bench-ROWS-seedSEED, kept for reuse",
+    )
+    parser.add_argument(
+        "--rows", type=int, default=200_000, help="training rows when a home is made (make run: 200000)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the training data and run (make run: 1)")
     parser.add_argument("--trials", type=int, default=3, help="search candidates per model (jalon train: 3)")
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per server")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
-    parser.add_argument("--workers", type=int, default=2, help="server workers (Jalon: JALON_WORKERS; baseline: uvicorn processes)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="server workers (Jalon: JALON_WORKERS; baseline: uvicorn processes)"
+    )
     parser.add_argument("--port", type=int, default=0, help="Jalon's port (baseline: port + 1); default free ports")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests first")
-    parser.add_argument("--sequential", type=int, default=200,
-                        help="requests from a single client after the load (service time); 0 to skip")
+    parser.add_argument(
+        "--sequential",
+        type=int,
+        default=200,
+        help="requests from a single client after the load (service time); 0 to skip",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="client timeout per request, seconds")
     parser.add_argument("--profile-seed", type=int, default=2024, help="seed of the request profiles")
-    parser.add_argument("--only", choices=("both", "jalon", "baseline", "none"), default="both",
-                        help="servers to measure (none: only --breakdown)")
-    parser.add_argument("--breakdown", type=int, default=0, metavar="N",
-                        help="first time each step of /suggest in-process on N profiles (store on the same disk)")
-    parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra environment for both servers (repeatable, wins over the defaults), "
-                             "e.g. OMP_NUM_THREADS=1 or JALON_DB_URL=sqlite:////dev/shm/d.db")
-    parser.add_argument("--service", default="serving.service:Jalon",
-                        help="BentoML service to serve as 'jalon' (a variant to compare; its module on PYTHONPATH, "
-                             "see --server-env)")
+    parser.add_argument(
+        "--only",
+        choices=("both", "jalon", "baseline", "none"),
+        default="both",
+        help="servers to measure (none: only --breakdown)",
+    )
+    parser.add_argument(
+        "--breakdown",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first time each step of /suggest in-process on N profiles (store on the same disk)",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for both servers (repeatable, wins over the defaults), "
+        "e.g. OMP_NUM_THREADS=1 or JALON_DB_URL=sqlite:////dev/shm/d.db",
+    )
+    parser.add_argument(
+        "--service",
+        default="serving.service:Jalon",
+        help="BentoML service to serve as 'jalon' (a variant to compare; its module on PYTHONPATH, see --server-env)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if the target is not met")
     parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -613,8 +693,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"model {tag} (registry version {version})", flush=True)
         n = args.warmup + args.requests + args.sequential
         bodies = make_bodies(max(n, args.breakdown + 50), args.profile_seed)
-        print(f"{n} distinct profiles, {sum(map(len, bodies)) // len(bodies)} bytes per request body on average",
-              flush=True)
+        print(
+            f"{n} distinct profiles, {sum(map(len, bodies)) // len(bodies)} bytes per request body on average",
+            flush=True,
+        )
         logs = home / "bench-logs"
         logs.mkdir(exist_ok=True)
         base_env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "JALON_DB_URL")}
@@ -629,12 +711,32 @@ def main(argv: list[str] | None = None) -> int:
                 path.unlink()
 
         if args.only in ("both", "jalon"):
-            env = dict(base_env, JALON_HOME=str(home), BENTOML_HOME=str(home / "bentoml"), JALON_BENTO_MODEL=tag,
-                       JALON_WORKERS=str(args.workers), JALON_DB_URL=f"sqlite:///{db}")
+            env = dict(
+                base_env,
+                JALON_HOME=str(home),
+                BENTOML_HOME=str(home / "bentoml"),
+                JALON_BENTO_MODEL=tag,
+                JALON_WORKERS=str(args.workers),
+                JALON_DB_URL=f"sqlite:///{db}",
+            )
             env.update(extra)  # --server-env wins (e.g. JALON_DB_URL on another disk)
-            server = Server("jalon", [sys.executable, "-m", "bentoml", "serve", args.service,
-                                      "--host", "127.0.0.1", "--port", str(jalon_port)],
-                            env, jalon_port, logs / f"jalon-{stamp}.log")
+            server = Server(
+                "jalon",
+                [
+                    sys.executable,
+                    "-m",
+                    "bentoml",
+                    "serve",
+                    args.service,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(jalon_port),
+                ],
+                env,
+                jalon_port,
+                logs / f"jalon-{stamp}.log",
+            )
             servers.append(server)
             print(f"starting jalon on {server.url} (log {server.log_path})", flush=True)
             db_dir = sqlite_dir(env["JALON_DB_URL"])
@@ -647,9 +749,21 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.only in ("both", "baseline"):
             env = dict(base_env, **{BASELINE_MODEL_ENV: str(mlflow_dir)})
-            server = Server("baseline", [sys.executable, str(Path(__file__).resolve()), "--serve-baseline",
-                                         "--port", str(baseline_port), "--workers", str(args.workers)],
-                            env, baseline_port, logs / f"baseline-{stamp}.log")
+            server = Server(
+                "baseline",
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--serve-baseline",
+                    "--port",
+                    str(baseline_port),
+                    "--workers",
+                    str(args.workers),
+                ],
+                env,
+                baseline_port,
+                logs / f"baseline-{stamp}.log",
+            )
             servers.append(server)
             print(f"starting baseline on {server.url} (log {server.log_path})", flush=True)
             server.start()

@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psutil  # noqa: E402
+import psutil
 
-import synthetic as synth  # noqa: E402
-from features.io import write_table  # noqa: E402
+import synthetic as synth
+from features.io import write_table
 
 
 def peak_rss_mb() -> float:
@@ -60,28 +60,36 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generation         {t_gen:8.2f} s   {args.rows / max(t_gen, 1e-9):,.0f} rows/s")
     print(f"write {path.suffix:<12} {t_write:8.2f} s   {size_mb:.1f} MiB -> {path}")
     print(f"total              {total:8.2f} s   {args.rows / max(total, 1e-9):,.0f} rows/s")
-    print(f"memory             start {rss_start:.0f} MiB, after generation {rss_after_gen:.0f} MiB, "
-          f"peak RSS {peak:.0f} MiB")
-    print(f"frame in memory    {frame.memory_usage(deep=True).sum() / 2**20:.0f} MiB, "
-          f"{frame.shape[1]} columns")
+    print(
+        f"memory             start {rss_start:.0f} MiB, after generation {rss_after_gen:.0f} MiB, "
+        f"peak RSS {peak:.0f} MiB"
+    )
+    print(f"frame in memory    {frame.memory_usage(deep=True).sum() / 2**20:.0f} MiB, {frame.shape[1]} columns")
 
     print("\nmarginals (recorded labels) vs targets")
     print(f"{'indicator':44s} {'measured':>9s} {'target':>8s} {'tol':>6s}  ok")
     failures = 0
     for row in synth.calibration_report(frame):
         failures += not row.ok
-        print(f"{row.indicator:44s} {row.measured * 100:8.2f}% {row.target * 100:7.1f}% "
-              f"±{row.tolerance * 100:4.1f}  {'yes' if row.ok else 'NO'}")
+        print(
+            f"{row.indicator:44s} {row.measured * 100:8.2f}% {row.target * 100:7.1f}% "
+            f"±{row.tolerance * 100:4.1f}  {'yes' if row.ok else 'NO'}"
+        )
     missing = {name: float(frame[name].isna().mean()) for name in synth.NULLABLE_COLUMNS}
-    print("missing answers    " + ", ".join(f"{k} {v * 100:.2f}%" for k, v in missing.items())
-          + f"  (band {synth.MISSING_BAND[0] * 100:.0f}-{synth.MISSING_BAND[1] * 100:.0f}%)")
+    print(
+        "missing answers    "
+        + ", ".join(f"{k} {v * 100:.2f}%" for k, v in missing.items())
+        + f"  (band {synth.MISSING_BAND[0] * 100:.0f}-{synth.MISSING_BAND[1] * 100:.0f}%)"
+    )
 
     bayes = synth.bayes_reference(frame)
     lo_acc, hi_acc = synth.BAYES_NEED_ACCURACY_BAND
     lo_auc, hi_auc = synth.BAYES_EMP_AUC_BAND
     print("\nBayes reference (truth columns as predictions)")
-    print(f"need accuracy      {bayes['need_accuracy']:.4f} (expected {bayes['need_accuracy_expected']:.4f}; "
-          f"band {lo_acc}-{hi_acc})")
+    print(
+        f"need accuracy      {bayes['need_accuracy']:.4f} (expected {bayes['need_accuracy_expected']:.4f}; "
+        f"band {lo_acc}-{hi_acc})"
+    )
     print(f"need macro-F1      {bayes['need_macro_f1']:.4f}")
     print(f"employability AUC  {bayes['emp_auc']:.4f} (band {lo_auc}-{hi_auc})")
     failures += not (lo_acc <= bayes["need_accuracy"] <= hi_acc)

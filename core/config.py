@@ -106,7 +106,7 @@ class Settings:
         given = os.environ.get("JALON_CATALOGUE")
         return Path(given).expanduser() if given else None
 
-    def ensure(self) -> "Settings":
+    def ensure(self) -> Settings:
         for folder in (self.home, self.data_dir, self.mlflow_dir, self.artifact_root):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -14,8 +14,20 @@ import math
 NNBSP = "\u202f"  # narrow no-break space: before %, :, ; ! ? and between thousands
 NBSP = "\u00a0"  # no-break space: inside « guillemets »
 MINUS = "\u2212"
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 PARIS = "Europe/Paris"
 
 
@@ -48,8 +60,8 @@ def percent(p: float | None, decimals: int = 0, *, missing: str = "non disponibl
     if _missing(p):
         return missing
     value = float(p) * 100  # type: ignore[arg-type]
-    if floor and 0 < value < 10 ** -decimals:
-        return f"moins de {number(10 ** -decimals, decimals)}{NNBSP}%"
+    if floor and 0 < value < 10**-decimals:
+        return f"moins de {number(10**-decimals, decimals)}{NNBSP}%"
     return f"{number(round(value, decimals), decimals)}{NNBSP}%"
 
 

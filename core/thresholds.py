@@ -90,8 +90,9 @@ class ReviewPolicy:
     min_margin: float = REVIEW_MIN_MARGIN
     tier_borderline: float = REVIEW_TIER_BORDERLINE
 
-    def flags(self, need_proba: np.ndarray | None, p_employed: np.ndarray | None,
-              bands: TierBands) -> dict[str, np.ndarray]:
+    def flags(
+        self, need_proba: np.ndarray | None, p_employed: np.ndarray | None, bands: TierBands
+    ) -> dict[str, np.ndarray]:
         """Each review reason as a boolean vector over the rows (vectorised for batches)."""
         out: dict[str, np.ndarray] = {}
         if need_proba is not None:
@@ -100,7 +101,8 @@ class ReviewPolicy:
             out["CLOSE_CALL"] = top2[:, 1] - top2[:, 0] < self.min_margin
         if p_employed is not None:
             out["TIER_BORDERLINE"] = (np.abs(p_employed - bands.a) < self.tier_borderline) | (
-                np.abs(p_employed - bands.b) < self.tier_borderline)
+                np.abs(p_employed - bands.b) < self.tier_borderline
+            )
         return out
 
 

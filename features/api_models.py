@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import pandas as pd
-
-from pydantic import BaseModel, ConfigDict, Field as PydanticField, create_model
+from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import Field as PydanticField
 
 from features.schema import Field, profile_fields
 

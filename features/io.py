@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from core.errors import InvalidInput
 
 SUPPORTED = (".parquet", ".csv")

@@ -28,14 +28,24 @@ from typing import Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field as PydanticField, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import Field as PydanticField
 
 from core.errors import ConfigError
 from features.schema import FIELDS, NEED_CODES, Field
 from features.validation import ColumnRule, validate_frame
 
-SpecRole = Literal["id", "feature", "sensitive", "protected", "audit", "need_label", "employment_label",
-                   "truth_need", "truth_employment"]
+SpecRole = Literal[
+    "id",
+    "feature",
+    "sensitive",
+    "protected",
+    "audit",
+    "need_label",
+    "employment_label",
+    "truth_need",
+    "truth_employment",
+]
 SpecType = Literal["numeric", "integer", "categorical", "boolean", "string"]
 
 #: Profile features audited for fairness besides protected and sensitive columns.
@@ -62,10 +72,11 @@ class ColumnSpec(BaseModel):
     label_fr: str | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "ColumnSpec":
+    def _check(self) -> ColumnSpec:
         if self.role in ("feature", "sensitive") and self.type is None:
-            raise ValueError(f"column {self.name!r}: a {self.role} needs a type (numeric, integer, "
-                             "categorical or boolean)")
+            raise ValueError(
+                f"column {self.name!r}: a {self.role} needs a type (numeric, integer, categorical or boolean)"
+            )
         if self.categories is not None and self.type != "categorical":
             raise ValueError(f"column {self.name!r}: categories are only for type categorical")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
@@ -81,8 +92,14 @@ class ColumnSpec(BaseModel):
         return self.role in ("protected", "sensitive", "audit") or self.audit
 
     def rule(self) -> ColumnRule:
-        kind = {"numeric": "number", "integer": "integer", "categorical": "category", "boolean": "boolean",
-                "string": "string", None: "string"}[self.type]
+        kind = {
+            "numeric": "number",
+            "integer": "integer",
+            "categorical": "category",
+            "boolean": "boolean",
+            "string": "string",
+            None: "string",
+        }[self.type]
         if self.role == "employment_label":
             kind = "boolean"
         if self.role == "need_label":
@@ -102,7 +119,7 @@ class TrainingSpec(BaseModel):
     columns: list[ColumnSpec]
 
     @model_validator(mode="after")
-    def _check(self) -> "TrainingSpec":
+    def _check(self) -> TrainingSpec:
         names = [c.name for c in self.columns]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -174,8 +191,13 @@ class TrainingSpec(BaseModel):
 
 
 def _spec_type(f: Field) -> SpecType:
-    return {"category": "categorical", "boolean": "boolean", "integer": "integer", "number": "numeric",
-            "string": "string"}[f.kind]
+    return {
+        "category": "categorical",
+        "boolean": "boolean",
+        "integer": "integer",
+        "number": "numeric",
+        "string": "string",
+    }[f.kind]
 
 
 def _profile_role(f: Field) -> SpecRole:
@@ -193,14 +215,21 @@ def default_spec() -> TrainingSpec:
     columns = []
     for f in FIELDS:
         role = _profile_role(f)
-        columns.append(ColumnSpec(
-            name=f.name, role=role, type=_spec_type(f) if role not in ("id",) else "string",
-            categories=list(f.codes) if f.codes and role != "need_label" else (
-                list(NEED_CODES) if role == "need_label" else None),
-            minimum=f.minimum, maximum=f.maximum,
-            nullable=f.nullable or f.role in ("protected", "sensitive"),
-            audit=f.name in DEFAULT_AUDITED_FEATURES, label_fr=f.label_fr,
-        ))
+        columns.append(
+            ColumnSpec(
+                name=f.name,
+                role=role,
+                type=_spec_type(f) if role not in ("id",) else "string",
+                categories=list(f.codes)
+                if f.codes and role != "need_label"
+                else (list(NEED_CODES) if role == "need_label" else None),
+                minimum=f.minimum,
+                maximum=f.maximum,
+                nullable=f.nullable or f.role in ("protected", "sensitive"),
+                audit=f.name in DEFAULT_AUDITED_FEATURES,
+                label_fr=f.label_fr,
+            )
+        )
     return TrainingSpec(name="profile", columns=columns)
 
 
@@ -220,6 +249,5 @@ def load_spec(path: str | Path | None) -> TrainingSpec:
     try:
         return TrainingSpec.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'spec'}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'spec'}: {err['msg']}" for err in exc.errors())
         raise SpecError(f"{path}: invalid spec: {problems}") from exc

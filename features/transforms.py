@@ -42,20 +42,24 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         the training data (sorted).
     """
 
-    def __init__(self, numeric: Sequence[str] = (), boolean: Sequence[str] = (),
-                 categorical: Mapping[str, Sequence[str] | None] | None = None) -> None:
+    def __init__(
+        self,
+        numeric: Sequence[str] = (),
+        boolean: Sequence[str] = (),
+        categorical: Mapping[str, Sequence[str] | None] | None = None,
+    ) -> None:
         self.numeric = numeric
         self.boolean = boolean
         self.categorical = categorical
 
     @classmethod
-    def from_spec(cls, spec: TrainingSpec) -> "FrameEncoder":
+    def from_spec(cls, spec: TrainingSpec) -> FrameEncoder:
         numeric = [c.name for c in spec.inputs if c.type in ("numeric", "integer")]
         boolean = [c.name for c in spec.inputs if c.type == "boolean"]
         categorical = {c.name: c.categories for c in spec.inputs if c.type == "categorical"}
         return cls(numeric=numeric, boolean=boolean, categorical=categorical)
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> "FrameEncoder":
+    def fit(self, X: pd.DataFrame, y: Any = None) -> FrameEncoder:
         categorical = dict(self.categorical or {})
         self.categories_: dict[str, list[str]] = {}
         for name, codes in categorical.items():
@@ -67,8 +71,9 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray(self.feature_names_out_, dtype=object)
         self.n_features_in_ = len(self.feature_names_out_)
         self.categorical_indices_ = list(range(len(self.numeric) + len(self.boolean), self.n_features_in_))
-        self._lookup = {name: {code: float(i) for i, code in enumerate(codes)}
-                        for name, codes in self.categories_.items()}
+        self._lookup = {
+            name: {code: float(i) for i, code in enumerate(codes)} for name, codes in self.categories_.items()
+        }
         return self
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -95,7 +100,8 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         if unknown.any():
             values = sorted(set(text[unknown].astype(str)))[:5]
             raise UnknownCategoryError(
-                f"{name}: unknown code(s) {', '.join(values)}; must be one of {', '.join(self.categories_[name])}")
+                f"{name}: unknown code(s) {', '.join(values)}; must be one of {', '.join(self.categories_[name])}"
+            )
         return mapped
 
     def encode_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -115,8 +121,8 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
                     code = self._lookup[names[j]].get(str(value))
                     if code is None:
                         raise UnknownCategoryError(
-                            f"{names[j]}: unknown code {value}; must be one of "
-                            f"{', '.join(self.categories_[names[j]])}")
+                            f"{names[j]}: unknown code {value}; must be one of {', '.join(self.categories_[names[j]])}"
+                        )
                     row[j] = code
         return out
 
@@ -137,10 +143,14 @@ def one_hot_preprocessor(spec: TrainingSpec) -> ColumnTransformer:
     categorical = [c.name for c in spec.inputs if c.type == "categorical"]
     return ColumnTransformer(
         [
-            ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
-             numeric),
-            ("categorical", make_pipeline(SimpleImputer(strategy="constant", fill_value="__missing__"),
-                                          OneHotEncoder(handle_unknown="ignore")), categorical),
+            ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), numeric),
+            (
+                "categorical",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="__missing__"), OneHotEncoder(handle_unknown="ignore")
+                ),
+                categorical,
+            ),
         ]
     )
 

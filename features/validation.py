@@ -15,7 +15,6 @@ the value and the rule: ``row 17: age=212 must be an integer between 16 and 70``
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -77,8 +76,13 @@ def _fmt(x: float) -> str:
 
 def rule_from_field(f: Field, *, required: bool, nullable: bool | None = None) -> ColumnRule:
     return ColumnRule(
-        name=f.name, kind=f.kind, codes=f.codes, minimum=f.minimum, maximum=f.maximum,
-        nullable=f.nullable if nullable is None else nullable, required=required,
+        name=f.name,
+        kind=f.kind,
+        codes=f.codes,
+        minimum=f.minimum,
+        maximum=f.maximum,
+        nullable=f.nullable if nullable is None else nullable,
+        required=required,
     )
 
 
@@ -98,8 +102,7 @@ def profile_rules(*, labels: bool = False, truth: bool = False) -> list[ColumnRu
             rules.append(rule_from_field(f, required=False))
             continue
         optional = f.role in ("protected", "sensitive")
-        rules.append(rule_from_field(f, required=f.role in required_roles,
-                                     nullable=True if optional else None))
+        rules.append(rule_from_field(f, required=f.role in required_roles, nullable=True if optional else None))
     return rules
 
 
@@ -109,8 +112,9 @@ def validate_frame(frame: pd.DataFrame, rules: Iterable[ColumnRule], source: str
     Columns not named by a rule are passed through unchanged.
     """
     rules = list(rules)
-    messages = [f"column {r.name!r} is missing ({r.describe()})" for r in rules
-                if r.required and r.name not in frame.columns]
+    messages = [
+        f"column {r.name!r} is missing ({r.describe()})" for r in rules if r.required and r.name not in frame.columns
+    ]
     typed = frame.copy()
     present = [r for r in rules if r.name in frame.columns]
     for rule in present:
@@ -118,9 +122,10 @@ def validate_frame(frame: pd.DataFrame, rules: Iterable[ColumnRule], source: str
         typed[rule.name] = column
         messages.extend(problems)
     # A cell refused for its type is reported once, not again as missing.
-    mistyped = {(m[4:m.index(":")], m.split(": ", 1)[1].split("=", 1)[0]) for m in messages if m.startswith("row ")}
-    messages.extend(m for m in _domain_messages(typed, present)
-                    if not m.startswith("row ") or _row_and_field(m) not in mistyped)
+    mistyped = {(m[4 : m.index(":")], m.split(": ", 1)[1].split("=", 1)[0]) for m in messages if m.startswith("row ")}
+    messages.extend(
+        m for m in _domain_messages(typed, present) if not m.startswith("row ") or _row_and_field(m) not in mistyped
+    )
     if messages:
         raise DataValidationError(_sorted(messages), source)
     return typed
@@ -134,8 +139,9 @@ def _row_and_field(message: str) -> tuple[str, str]:
 def _sorted(messages: list[str]) -> list[str]:
     def key(message: str) -> tuple[int, int]:
         if message.startswith("row "):
-            return (1, int(message[4:message.index(":")]))
+            return (1, int(message[4 : message.index(":")]))
         return (0, 0)
+
     return sorted(messages, key=key)
 
 
@@ -150,7 +156,7 @@ def _is_missing(series: pd.Series) -> np.ndarray:
 def _row_messages(series: pd.Series, mask: np.ndarray, rule: ColumnRule, reason: str) -> list[str]:
     positions = np.flatnonzero(mask)
     values = series.to_numpy()[positions].tolist()  # plain Python values in messages
-    return [f"row {pos + 1}: {rule.name}={value!r} {reason}" for pos, value in zip(positions, values)]
+    return [f"row {pos + 1}: {rule.name}={value!r} {reason}" for pos, value in zip(positions, values, strict=True)]
 
 
 def _type_column(series: pd.Series, rule: ColumnRule) -> tuple[pd.Series, list[str]]:
@@ -190,7 +196,8 @@ def _type_numeric(series: pd.Series, missing: np.ndarray, rule: ColumnRule) -> t
         values = series.to_numpy(dtype=float, na_value=np.nan)
     else:
         values = pd.to_numeric(series.astype("string").str.strip(), errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan)
+            dtype=float, na_value=np.nan
+        )
     unparsed = np.isnan(values) & ~missing
     problems = _row_messages(series, unparsed, rule, rule.describe())
     if rule.kind == "integer":
@@ -226,8 +233,7 @@ def _domain_messages(typed: pd.DataFrame, rules: list[ColumnRule]) -> list[str]:
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         messages = []
-        for column, check, value, index in cases[["column", "check", "failure_case", "index"]].itertuples(
-                index=False):
+        for column, check, index in cases[["column", "check", "index"]].itertuples(index=False):
             rule = by_name.get(column)
             if rule is None or index is None or pd.isna(index):
                 messages.append(f"column {column!r}: {check}")

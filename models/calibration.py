@@ -55,7 +55,7 @@ class ProbabilityCalibrator(BaseEstimator):
         self.min_gain = min_gain
         self.random_state = random_state
 
-    def fit(self, p_raw: np.ndarray, y: np.ndarray) -> "ProbabilityCalibrator":
+    def fit(self, p_raw: np.ndarray, y: np.ndarray) -> ProbabilityCalibrator:
         p_raw = np.asarray(p_raw, dtype=float)
         y = np.asarray(y, dtype=int)
         if self.method not in (*METHODS, "auto"):

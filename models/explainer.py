@@ -40,8 +40,7 @@ def split_multiclass_booster(booster: lgb.Booster) -> list[lgb.Booster]:
     head = re.sub(r"objective=.*", "objective=regression", head)
     boosters = []
     for c in range(n_classes):
-        own = [re.sub(r"^Tree=\d+", f"Tree={j}", block) + "\n\n\n"
-               for j, block in enumerate(blocks[c::n_classes])]
+        own = [re.sub(r"^Tree=\d+", f"Tree={j}", block) + "\n\n\n" for j, block in enumerate(blocks[c::n_classes])]
         sizes = " ".join(str(len(t.encode())) for t in own)
         class_head = re.sub(r"tree_sizes=.*", f"tree_sizes={sizes}", head)
         boosters.append(lgb.Booster(model_str=class_head + "\n" + "".join(own) + "end of trees" + tail))
@@ -85,7 +84,7 @@ class ClassExplainer:
     def __init__(self, booster: lgb.Booster) -> None:
         self.booster = booster
 
-    def fit(self) -> "ClassExplainer":
+    def fit(self) -> ClassExplainer:
         self.class_boosters_ = split_multiclass_booster(self.booster)
         return self
 

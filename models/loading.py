@@ -7,7 +7,6 @@ from pathlib import Path
 import mlflow
 
 from core.errors import InvalidInput
-
 from models.segmentation import SegmentationModel
 
 PYFUNC_PATH = Path(__file__).with_name("pyfunc.py")

@@ -38,6 +38,7 @@ from models.suggestion import (
     TierBandsOut,
 )
 
+
 class ModelInputError(InvalidInput):
     """Data the fitted model cannot take: a missing input column or an unknown code."""
 
@@ -46,26 +47,48 @@ NEED_UNITS = "log-odds (softmax margin of the suggested need)"
 EMPLOYABILITY_UNITS = "log-odds (uncalibrated employability score)"
 
 
-def review_reasons(policy: ReviewPolicy, need_proba: np.ndarray | None, p_employed: float | None,
-                   bands: TierBands) -> list[ReviewReason]:
+def review_reasons(
+    policy: ReviewPolicy, need_proba: np.ndarray | None, p_employed: float | None, bands: TierBands
+) -> list[ReviewReason]:
     """The review reasons of one row, with a French message for the advisor."""
-    flags = policy.flags(None if need_proba is None else need_proba[None, :],
-                         None if p_employed is None else np.array([p_employed]), bands)
+    flags = policy.flags(
+        None if need_proba is None else need_proba[None, :],
+        None if p_employed is None else np.array([p_employed]),
+        bands,
+    )
     reasons = []
     if need_proba is not None:
         top2 = np.sort(need_proba)[-2:]
         if flags["LOW_CONFIDENCE"][0]:
-            reasons.append(ReviewReason(code="LOW_CONFIDENCE", message_fr=(
-                f"Le modèle est peu sûr : le besoin suggéré n'a que {french.percent(top2[1])} de probabilité.")))
+            reasons.append(
+                ReviewReason(
+                    code="LOW_CONFIDENCE",
+                    message_fr=(
+                        f"Le modèle est peu sûr : le besoin suggéré n'a que {french.percent(top2[1])} de probabilité."
+                    ),
+                )
+            )
         if flags["CLOSE_CALL"][0]:
-            reasons.append(ReviewReason(code="CLOSE_CALL", message_fr=(
-                f"Deux besoins sont proches ({french.percent(top2[1])} et {french.percent(top2[0])}) : "
-                "examinez les deux avec la personne.")))
+            reasons.append(
+                ReviewReason(
+                    code="CLOSE_CALL",
+                    message_fr=(
+                        f"Deux besoins sont proches ({french.percent(top2[1])} et {french.percent(top2[0])}) : "
+                        "examinez les deux avec la personne."
+                    ),
+                )
+            )
     if p_employed is not None and flags["TIER_BORDERLINE"][0]:
         edge, name = min(((bands.a, "A"), (bands.b, "B")), key=lambda e: abs(p_employed - e[0]))
-        reasons.append(ReviewReason(code="TIER_BORDERLINE", message_fr=(
-            f"La probabilité d'accès à l'emploi ({french.percent(p_employed)}) est à la limite "
-            f"du palier {name} ({french.percent(edge)}).")))
+        reasons.append(
+            ReviewReason(
+                code="TIER_BORDERLINE",
+                message_fr=(
+                    f"La probabilité d'accès à l'emploi ({french.percent(p_employed)}) est à la limite "
+                    f"du palier {name} ({french.percent(edge)})."
+                ),
+            )
+        )
     return reasons
 
 
@@ -175,13 +198,17 @@ class SegmentationModel:
             n_classes = len(self.need_classes)
             # LightGBM returns a flat array for an empty input: keep the (0, K) shape.
             scores.need_raw = self._need_booster.predict(X, raw_score=True, num_threads=threads).reshape(
-                len(X), n_classes)
+                len(X), n_classes
+            )
             scores.need_proba = softmax(scores.need_raw)
         if self._emp_booster is not None:
             scores.emp_raw = self._emp_booster.predict(X, raw_score=True, num_threads=threads)
             scores.p_employed_raw = sigmoid(scores.emp_raw)
-            scores.p_employed = (self.calibrator.transform(scores.p_employed_raw)
-                                 if self.calibrator is not None else scores.p_employed_raw)
+            scores.p_employed = (
+                self.calibrator.transform(scores.p_employed_raw)
+                if self.calibrator is not None
+                else scores.p_employed_raw
+            )
             scores.tier = self.tier_bands.tier(scores.p_employed)
         return scores
 
@@ -223,8 +250,9 @@ class SegmentationModel:
     def explain_employability(self, X: np.ndarray) -> Contributions:
         return contributions(self._emp_booster, X)
 
-    def _explanation(self, x: np.ndarray, contrib: np.ndarray, base: float, target_label: str | None,
-                     units: str, target: str) -> Explanation:
+    def _explanation(
+        self, x: np.ndarray, contrib: np.ndarray, base: float, target_label: str | None, units: str, target: str
+    ) -> Explanation:
         order = np.argsort(-np.abs(contrib), kind="stable")
         shown = order[: self.top_factors]
         factors = []
@@ -232,8 +260,14 @@ class SegmentationModel:
             name = self.feature_names[j]
             value = self.encoder.decode_value(name, x[j])
             factors.append(explained_factor(name, value, float(contrib[j]), target_label))
-        return Explanation(target=target, units=units, base_value=float(base), raw_score=float(base + contrib.sum()),
-                           factors=factors, other_contribution=float(contrib[order[self.top_factors:]].sum()))
+        return Explanation(
+            target=target,
+            units=units,
+            base_value=float(base),
+            raw_score=float(base + contrib.sum()),
+            factors=factors,
+            other_contribution=float(contrib[order[self.top_factors :]].sum()),
+        )
 
     def suggest_encoded(self, X: np.ndarray, explain: bool = True) -> list[ModelSuggestion]:
         """Suggestions for encoded rows (the model's part of what ``POST /suggest`` returns)."""
@@ -252,27 +286,44 @@ class SegmentationModel:
                 proba_i = scores.need_proba[i]
                 code = self.need_classes[need_idx[i]]
                 need = NeedSuggestion(
-                    code=code, label_fr=NEEDS.get(code, code), probability=float(proba_i[need_idx[i]]),
-                    distribution=[NeedShare(code=c, label_fr=NEEDS.get(c, c), probability=float(p))
-                                  for c, p in sorted(zip(self.need_classes, proba_i, strict=True),
-                                                     key=lambda cp: -cp[1])])
+                    code=code,
+                    label_fr=NEEDS.get(code, code),
+                    probability=float(proba_i[need_idx[i]]),
+                    distribution=[
+                        NeedShare(code=c, label_fr=NEEDS.get(c, c), probability=float(p))
+                        for c, p in sorted(zip(self.need_classes, proba_i, strict=True), key=lambda cp: -cp[1])
+                    ],
+                )
             employability: EmployabilityOut | None = None
             p_emp = None
             if scores.p_employed is not None and scores.tier is not None:
                 p_emp = float(scores.p_employed[i])
                 tier = str(scores.tier[i])
-                employability = EmployabilityOut(probability=p_emp, tier=tier, tier_label_fr=TIERS[tier],
-                                                 bands=bands)
+                employability = EmployabilityOut(probability=p_emp, tier=tier, tier_label_fr=TIERS[tier], bands=bands)
             reasons = review_reasons(self.review, proba_i, p_emp, self.tier_bands)
             explanations = None
             if explain:
                 explanations = Explanations(
-                    need=None if need_contrib is None or need is None else self._explanation(
-                        X[i], need_contrib.values[i], need_contrib.base[i], need.label_fr, NEED_UNITS, need.code),
-                    employability=None if emp_contrib is None else self._explanation(
-                        X[i], emp_contrib.values[i], emp_contrib.base[i], None, EMPLOYABILITY_UNITS, "employed_6m"))
-            out.append(ModelSuggestion(need=need, employability=employability, needs_review=bool(reasons),
-                                       review_reasons=reasons, explanations=explanations))
+                    need=None
+                    if need_contrib is None or need is None
+                    else self._explanation(
+                        X[i], need_contrib.values[i], need_contrib.base[i], need.label_fr, NEED_UNITS, need.code
+                    ),
+                    employability=None
+                    if emp_contrib is None
+                    else self._explanation(
+                        X[i], emp_contrib.values[i], emp_contrib.base[i], None, EMPLOYABILITY_UNITS, "employed_6m"
+                    ),
+                )
+            out.append(
+                ModelSuggestion(
+                    need=need,
+                    employability=employability,
+                    needs_review=bool(reasons),
+                    review_reasons=reasons,
+                    explanations=explanations,
+                )
+            )
         return out
 
     def suggest_records(self, records: Sequence[Mapping[str, Any]], explain: bool = True) -> list[ModelSuggestion]:
@@ -293,8 +344,13 @@ def explained_factor(name: str, value: Any, contribution: float, need_label: str
     if isinstance(value, float) and value.is_integer() and schema_field and schema_field.kind == "integer":
         value = int(value)
     return Factor(
-        field=name, label_fr=label, value=value, display_value=shown_value, contribution=contribution,
-        direction="towards" if towards else "against", sentence_fr=f"{described} : {effect}",
+        field=name,
+        label_fr=label,
+        value=value,
+        display_value=shown_value,
+        contribution=contribution,
+        direction="towards" if towards else "against",
+        sentence_fr=f"{described} : {effect}",
         # Protected attributes are never model inputs by default; if a spec made one an
         # input, reports to the person must not give it as a reason.
         protected=name in PROTECTED_COLUMNS,
@@ -303,9 +359,22 @@ def explained_factor(name: str, value: Any, contribution: float, need_label: str
 
 def make_lgbm(objective: str, params: Mapping[str, Any], seed: int, n_classes: int | None = None) -> lgb.LGBMClassifier:
     """A LightGBM classifier with Jalon's fixed settings and the searched ``params``."""
-    base = dict(n_estimators=600, learning_rate=0.08, num_leaves=31, max_depth=-1, min_child_samples=40,
-                subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
-                random_state=seed, deterministic=True, force_row_wise=True, n_jobs=0, verbose=-1)
+    base = dict(
+        n_estimators=600,
+        learning_rate=0.08,
+        num_leaves=31,
+        max_depth=-1,
+        min_child_samples=40,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        reg_lambda=1.0,
+        random_state=seed,
+        deterministic=True,
+        force_row_wise=True,
+        n_jobs=0,
+        verbose=-1,
+    )
     base.update(params)
     if objective == "multiclass":
         return lgb.LGBMClassifier(objective="multiclass", **base)

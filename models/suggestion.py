@@ -45,8 +45,11 @@ class TierBandsOut(Contract):
 
 
 class EmployabilityOut(Contract):
-    probability: float = Field(ge=0, le=1, description="calibrated probability of the outcome (a job of at "
-                                                       "least one month within the spec's horizon)")
+    probability: float = Field(
+        ge=0,
+        le=1,
+        description="calibrated probability of the outcome (a job of at least one month within the spec's horizon)",
+    )
     tier: TierCode
     tier_label_fr: str
     bands: TierBandsOut
@@ -138,4 +141,5 @@ class Suggestion(ModelSuggestion):
     agency_id: str | None
     explanations: Explanations  # type: ignore[assignment]  # always explained when served
     recommendation: Recommendation | None = Field(
-        description="model 1 path suggested from the need, tier and barriers (policy catalogue)")
+        description="model 1 path suggested from the need, tier and barriers (policy catalogue)"
+    )

@@ -45,12 +45,16 @@ def recommend(
     rule, used, comps = cat.match(need, tier, profile)
     offer_ids = cat.offer_ids(rule, [c for c, _ in comps])
     milestone = add_months(decision_date, rule.duration_months)
-    text = (f"Suggestion de la règle « {rule.id} » (catalogue {cat.version}) : besoin principal "
-            f"« {NEEDS[need]} », niveau {tier} ({TIERS[tier]})")
+    text = (
+        f"Suggestion de la règle « {rule.id} » (catalogue {cat.version}) : besoin principal "
+        f"« {NEEDS[need]} », niveau {tier} ({TIERS[tier]})"
+    )
     if used:
         text += " ; freins pris en compte : " + " ; ".join(c.describe_fr(v) for c, v in used)
-    text += f". {PARCOURS[rule.parcours].capitalize()}, modalité {MODALITIES[rule.modality]}, " \
-            f"{french.number(rule.duration_months)} mois."
+    text += (
+        f". {PARCOURS[rule.parcours].capitalize()}, modalité {MODALITIES[rule.modality]}, "
+        f"{french.number(rule.duration_months)} mois."
+    )
     for comp, c_used in comps:
         added = [cat.offers[o].name_fr for o in comp.offers]
         text += f" Offre ajoutée « {' », « '.join(added)} » : " + " ; ".join(c.describe_fr(v) for c, v in c_used) + "."
@@ -86,8 +90,9 @@ def _code_index(series: pd.Series, codes: tuple[str, ...], column: str) -> np.nd
         else:
             bad.append(u)
     if bad:
-        raise ValueError(f"column {column!r}: unknown code(s) {sorted(map(repr, bad))[:5]}; "
-                         f"expected one of {', '.join(codes)}")
+        raise ValueError(
+            f"column {column!r}: unknown code(s) {sorted(map(repr, bad))[:5]}; expected one of {', '.join(codes)}"
+        )
     out = lookup[values]
     if (out < 0).any():
         raise ValueError(f"column {column!r}: {int((out < 0).sum())} row(s) have no value")
@@ -114,8 +119,9 @@ def recommend_frame(
     for col in (need_col, tier_col):
         if col not in frame.columns:
             raise ValueError(f"recommend_frame: missing column {col!r}")
-    combo = _code_index(frame[need_col], NEED_CODES, need_col).astype(np.int16) * len(TIER_CODES) \
-        + _code_index(frame[tier_col], TIER_CODES, tier_col)
+    combo = _code_index(frame[need_col], NEED_CODES, need_col).astype(np.int16) * len(TIER_CODES) + _code_index(
+        frame[tier_col], TIER_CODES, tier_col
+    )
 
     factorized: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
 
@@ -182,14 +188,18 @@ def recommend_frame(
         milestone = add_months_array(days, dur)
 
     index = frame.index
-    return pd.DataFrame({
-        "rule_id": pd.Categorical.from_codes(rule_idx, categories=[r.id for r in cat.rules]),
-        "parcours": pd.Categorical.from_codes(
-            np.array([list(PARCOURS).index(r.parcours) for r in cat.rules])[rule_idx], categories=list(PARCOURS)),
-        "modality": pd.Categorical.from_codes(
-            np.array([list(MODALITIES).index(r.modality) for r in cat.rules])[rule_idx], categories=list(MODALITIES)),
-        "duration_months": dur,
-        "milestone_date": pd.Series(milestone, index=index).astype("datetime64[s]"),
-        "offers": offers,
-    }, index=index)
-
+    return pd.DataFrame(
+        {
+            "rule_id": pd.Categorical.from_codes(rule_idx, categories=[r.id for r in cat.rules]),
+            "parcours": pd.Categorical.from_codes(
+                np.array([list(PARCOURS).index(r.parcours) for r in cat.rules])[rule_idx], categories=list(PARCOURS)
+            ),
+            "modality": pd.Categorical.from_codes(
+                np.array([list(MODALITIES).index(r.modality) for r in cat.rules])[rule_idx], categories=list(MODALITIES)
+            ),
+            "duration_months": dur,
+            "milestone_date": pd.Series(milestone, index=index).astype("datetime64[s]"),
+            "offers": offers,
+        },
+        index=index,
+    )

@@ -9,9 +9,8 @@ still a ``LookupError``), a second first decision a ``Conflict``, a database pro
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -97,11 +96,17 @@ def suggestion_from_row(row: Mapping[str, Any]) -> Suggestion:
     """
     output = row["output"]
     try:
-        return Suggestion.model_validate({
-            "suggestion_id": row["suggestion_id"], "model_version": row["model_version"],
-            "created_at": row["created_at"], "person_id": row["person_id"], "agency_id": row["agency_id"],
-            **{key: output.get(key) for key in STORED_FIELDS}, "explanations": row["explanation"],
-        })
+        return Suggestion.model_validate(
+            {
+                "suggestion_id": row["suggestion_id"],
+                "model_version": row["model_version"],
+                "created_at": row["created_at"],
+                "person_id": row["person_id"],
+                "agency_id": row["agency_id"],
+                **{key: output.get(key) for key in STORED_FIELDS},
+                "explanations": row["explanation"],
+            }
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

@@ -91,8 +91,9 @@ def suggestion_row(
     return row
 
 
-def row_from_suggestion(suggestion: Suggestion, *, advisor_id: str, input_hash: str,
-                        policy_context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def row_from_suggestion(
+    suggestion: Suggestion, *, advisor_id: str, input_hash: str, policy_context: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The keyword arguments of :meth:`DecisionStore.record_suggestion` for a contract suggestion.
 
     ``output`` keeps the contract's fields as JSON plus the barrier fields the policy catalogue
@@ -101,10 +102,17 @@ def row_from_suggestion(suggestion: Suggestion, *, advisor_id: str, input_hash: 
     """
     output = suggestion.model_dump(mode="json", include=set(STORED_FIELDS))
     output["policy_context"] = dict(policy_context or {})
-    return {"suggestion_id": suggestion.suggestion_id, "model_version": suggestion.model_version,
-            "person_id": suggestion.person_id, "agency_id": suggestion.agency_id, "advisor_id": advisor_id,
-            "input_hash": input_hash, "output": output,
-            "explanation": suggestion.explanations.model_dump(mode="json"), "created_at": suggestion.created_at}
+    return {
+        "suggestion_id": suggestion.suggestion_id,
+        "model_version": suggestion.model_version,
+        "person_id": suggestion.person_id,
+        "agency_id": suggestion.agency_id,
+        "advisor_id": advisor_id,
+        "input_hash": input_hash,
+        "output": output,
+        "explanation": suggestion.explanations.model_dump(mode="json"),
+        "created_at": suggestion.created_at,
+    }
 
 
 def decision_record(row: Mapping[Any, Any]) -> DecisionRecord:

@@ -138,8 +138,11 @@ def _fit_employment(k: CalibratedConstants, c: dict[str, np.ndarray], emp_auc: f
             p = employment_probability(c, constants=k)
             d_ab = _logit(EMPLOYED_6M_AB) - _logit(p[ab].mean())
             d_c = _logit(EMPLOYED_6M_C) - _logit(p[~ab].mean())
-            k = dataclasses.replace(k, employment_intercept=k.employment_intercept + d_ab,
-                                    employment_category_c=k.employment_category_c + (d_c - d_ab) / scale)
+            k = dataclasses.replace(
+                k,
+                employment_intercept=k.employment_intercept + d_ab,
+                employment_category_c=k.employment_category_c + (d_c - d_ab) / scale,
+            )
         # expected AUC of the truth against labels drawn from it: each row once as a positive (weight p)
         # and once as a negative (weight 1 - p), on at most 400,000 rows
         p = employment_probability(c, constants=k)[:400_000]
@@ -154,8 +157,14 @@ def _fit_employment(k: CalibratedConstants, c: dict[str, np.ndarray], emp_auc: f
     return k
 
 
-def recalibrate(rows: int = 1_000_000, seed: int = 12345, rounds: int = 8, need_accuracy: float = 0.74,
-                emp_auc: float = 0.80, start: CalibratedConstants = CALIBRATED) -> CalibratedConstants:
+def recalibrate(
+    rows: int = 1_000_000,
+    seed: int = 12345,
+    rounds: int = 8,
+    need_accuracy: float = 0.74,
+    emp_auc: float = 0.80,
+    start: CalibratedConstants = CALIBRATED,
+) -> CalibratedConstants:
     """The refitted constants, starting from ``start``; changes nothing in the ``synthetic`` package."""
     k = _fit_marginals(start, rows, seed, rounds)
     c = draw_features(np.random.default_rng(seed), rows, k)

@@ -27,8 +27,8 @@ from pathlib import Path
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.errors import InvalidInput
 from core.config import get_settings
+from core.errors import InvalidInput
 
 
 class Role(StrEnum):
@@ -66,7 +66,7 @@ class TokenRegistry:
         return len(self._by_hash)
 
     @classmethod
-    def from_environment(cls, tokens_file: Path | None = None) -> "TokenRegistry":
+    def from_environment(cls, tokens_file: Path | None = None) -> TokenRegistry:
         registry = cls()
         for entry in get_settings().env_tokens:
             parts = entry.split(":", 2)
@@ -148,8 +148,7 @@ def allowed_roles(method: str, path: str) -> frozenset[Role]:
 
 
 def is_open(path: str) -> bool:
-    return path == "/" or any(path == p or path.startswith(p + "/") or path.startswith(p + ".")
-                              for p in OPEN_PREFIXES)
+    return path == "/" or any(path == p or path.startswith(p + "/") or path.startswith(p + ".") for p in OPEN_PREFIXES)
 
 
 class AuthMiddleware:
@@ -173,15 +172,21 @@ class AuthMiddleware:
         principal = self._registry().authenticate(headers.get("authorization"))
         if principal is None:
             response = JSONResponse(
-                {"error": "authentication required: send 'Authorization: Bearer <token>'"}, status_code=401,
-                headers={"WWW-Authenticate": "Bearer"})
+                {"error": "authentication required: send 'Authorization: Bearer <token>'"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
             await response(scope, receive, send)
             return
         roles = allowed_roles(scope["method"], scope["path"])
         if principal.role not in roles:
             response = JSONResponse(
-                {"error": f"role {principal.role.value} may not {scope['method']} {scope['path']}; "
-                          f"allowed: {', '.join(sorted(r.value for r in roles))}"}, status_code=403)
+                {
+                    "error": f"role {principal.role.value} may not {scope['method']} {scope['path']}; "
+                    f"allowed: {', '.join(sorted(r.value for r in roles))}"
+                },
+                status_code=403,
+            )
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from core.errors import NotFound
 from core.config import BENTO_MODEL_NAME, CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings
+from core.errors import NotFound
 
 MLFLOW_FOLDER = "mlflow_model"
 
@@ -35,11 +35,14 @@ def import_champion(settings: Settings) -> tuple[str, str]:
     except bentoml.exceptions.NotFound:
         existing = []
     for model in existing:
-        if model.info.labels.get("registry_version") == version and model.info.labels.get(
-                "tracking_uri") == settings.tracking_uri:
+        if (
+            model.info.labels.get("registry_version") == version
+            and model.info.labels.get("tracking_uri") == settings.tracking_uri
+        ):
             return str(model.tag), version
     model = bentoml.mlflow.import_model(
-        BENTO_MODEL_NAME, f"models:/{REGISTERED_MODEL_NAME}/{version}",
+        BENTO_MODEL_NAME,
+        f"models:/{REGISTERED_MODEL_NAME}/{version}",
         labels={"registry_version": version, "tracking_uri": settings.tracking_uri},
         metadata={"registered_model": REGISTERED_MODEL_NAME, "alias": CHAMPION_ALIAS},
     )

@@ -23,8 +23,8 @@ from core.errors import Forbidden, InvalidInput
 from models.segmentation import SegmentationModel
 from models.suggestion import Recommendation, Suggestion
 from policy import Catalogue, load_catalogue, recommend
-from serving.auth import Principal, Role
 from records import DecisionRecord, DecisionStore, SuggestionRecord, row_from_suggestion
+from serving.auth import Principal, Role
 
 log = logging.getLogger("jalon.serving")
 
@@ -57,8 +57,9 @@ class Advisory:
         The model 1 policy catalogue (default: packaged or ``$JALON_CATALOGUE``).
     """
 
-    def __init__(self, model: SegmentationModel, model_version: str, store: DecisionStore,
-                 catalogue: Catalogue | None = None) -> None:
+    def __init__(
+        self, model: SegmentationModel, model_version: str, store: DecisionStore, catalogue: Catalogue | None = None
+    ) -> None:
         self.model = model
         self.model_version = model_version
         self.store = store
@@ -66,8 +67,9 @@ class Advisory:
         self._policy_fields = policy_fields(self.catalogue)
 
     # -- suggestions --------------------------------------------------------------------
-    def suggest(self, records: Sequence[Mapping[str, Any]], principal: Principal,
-                today: date | None = None) -> list[Suggestion]:
+    def suggest(
+        self, records: Sequence[Mapping[str, Any]], principal: Principal, today: date | None = None
+    ) -> list[Suggestion]:
         """Score, explain, recommend and record each profile; return the suggestions."""
         created = datetime.now(UTC).replace(microsecond=0)
         today = today or created.date()
@@ -75,18 +77,30 @@ class Advisory:
         results, rows = [], []
         for record, output in zip(records, outputs, strict=True):
             suggestion = Suggestion(
-                suggestion_id=uuid.uuid4().hex, model_version=self.model_version, created_at=created,
-                person_id=record["person_id"], agency_id=record.get("agency_id"),
-                **dict(output), recommendation=self._recommend(output.need_code, output.tier, record, today))
+                suggestion_id=uuid.uuid4().hex,
+                model_version=self.model_version,
+                created_at=created,
+                person_id=record["person_id"],
+                agency_id=record.get("agency_id"),
+                **dict(output),
+                recommendation=self._recommend(output.need_code, output.tier, record, today),
+            )
             results.append(suggestion)
-            rows.append(row_from_suggestion(suggestion, advisor_id=principal.subject, input_hash=input_hash(record),
-                                            policy_context={f: record.get(f) for f in self._policy_fields}))
+            rows.append(
+                row_from_suggestion(
+                    suggestion,
+                    advisor_id=principal.subject,
+                    input_hash=input_hash(record),
+                    policy_context={f: record.get(f) for f in self._policy_fields},
+                )
+            )
         self.store.record_suggestions(rows)
         log.info("suggested %d profile(s) with model %s for %s", len(rows), self.model_version, principal.subject)
         return results
 
-    def _recommend(self, need: str | None, tier: str | None, record: Mapping[str, Any] | None,
-                   when: date) -> Recommendation | None:
+    def _recommend(
+        self, need: str | None, tier: str | None, record: Mapping[str, Any] | None, when: date
+    ) -> Recommendation | None:
         if need is None or tier is None:
             return None
         return recommend(need, tier, record, when, self.catalogue)
@@ -105,15 +119,27 @@ class Advisory:
         if final_need is None or final_tier is None:
             raise InvalidInput("this model suggests only one of need and tier: give the other in the decision")
         today = today or datetime.now(UTC).date()
-        recommendation = recommend(final_need, final_tier, suggestion.policy_context, today,
-                                   self.catalogue).model_dump(mode="json")
+        recommendation = recommend(final_need, final_tier, suggestion.policy_context, today, self.catalogue).model_dump(
+            mode="json"
+        )
         record = self.store.record_decision(
-            suggestion_id=suggestion.suggestion_id, advisor_id=decision["advisor_id"], action=decision["action"],
-            final_need=final_need, final_tier=final_tier, reason=decision.get("reason"),
-            revision=bool(decision.get("revision")), recommendation=recommendation,
-            milestone_date=date.fromisoformat(recommendation["milestone_date"]))
-        log.info("decision %s (%s) on suggestion %s by %s", record.decision_id, record.action,
-                 record.suggestion_id, principal.subject)
+            suggestion_id=suggestion.suggestion_id,
+            advisor_id=decision["advisor_id"],
+            action=decision["action"],
+            final_need=final_need,
+            final_tier=final_tier,
+            reason=decision.get("reason"),
+            revision=bool(decision.get("revision")),
+            recommendation=recommendation,
+            milestone_date=date.fromisoformat(recommendation["milestone_date"]),
+        )
+        log.info(
+            "decision %s (%s) on suggestion %s by %s",
+            record.decision_id,
+            record.action,
+            record.suggestion_id,
+            principal.subject,
+        )
         return record
 
     # -- reads --------------------------------------------------------------------------
@@ -132,14 +158,23 @@ class Advisory:
 
 def decision_to_dict(record: DecisionRecord) -> dict[str, Any]:
     return {
-        "decision_id": record.decision_id, "suggestion_id": record.suggestion_id, "advisor_id": record.advisor_id,
-        "action": record.action, "final_need": record.final_need, "final_tier": record.final_tier,
-        "reason": record.reason, "revision_of": record.revision_of,
-        "created_at": record.created_at.isoformat(timespec="seconds"), "recommendation": record.recommendation,
+        "decision_id": record.decision_id,
+        "suggestion_id": record.suggestion_id,
+        "advisor_id": record.advisor_id,
+        "action": record.action,
+        "final_need": record.final_need,
+        "final_tier": record.final_tier,
+        "reason": record.reason,
+        "revision_of": record.revision_of,
+        "created_at": record.created_at.isoformat(timespec="seconds"),
+        "recommendation": record.recommendation,
         "milestone_date": record.milestone_date.isoformat() if record.milestone_date else None,
     }
 
 
 def suggestion_to_dict(record: SuggestionRecord) -> dict[str, Any]:
-    return {**record.suggestion.model_dump(mode="json"), "advisor_id": record.advisor_id,
-            "input_hash": record.input_hash}
+    return {
+        **record.suggestion.model_dump(mode="json"),
+        "advisor_id": record.advisor_id,
+        "input_hash": record.input_hash,
+    }

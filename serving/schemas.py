@@ -42,7 +42,7 @@ class DecisionIn(BaseModel):
     revision: bool = False
 
     @model_validator(mode="after")
-    def _override_needs_a_change_and_a_reason(self) -> "DecisionIn":
+    def _override_needs_a_change_and_a_reason(self) -> DecisionIn:
         if self.action == "override":
             if self.need is None and self.tier is None:
                 raise ValueError("an override needs a need or a tier (or both)")

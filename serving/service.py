@@ -14,21 +14,20 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 import bentoml
+from bentoml.exceptions import BentoMLException
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from bentoml.exceptions import BentoMLException
 
+from core.config import get_settings
 from core.errors import JalonError
 from features.api_models import Profile
-from core.config import get_settings
 from models.loading import load_segmentation
+from models.suggestion import Suggestion
+from records import DecisionConflict, DecisionStore
 from serving import logic, privacy
 from serving.auth import AuthMiddleware, Principal
 from serving.errors import ErrorBodyMiddleware, status_of
-from models.suggestion import Suggestion
-from serving.schemas import (BatchOut, DecisionIn, DecisionOut, NeedCode, ProfileBatch, SuggestionHistory,
-                             TierCode)
-from records import DecisionConflict, DecisionStore
+from serving.schemas import BatchOut, DecisionIn, DecisionOut, NeedCode, ProfileBatch, SuggestionHistory, TierCode
 from serving.ui import report_html, ui_app
 
 privacy.install()
@@ -85,21 +84,39 @@ class Jalon:
         return BatchOut(suggestions=self.advisory.suggest([p.model_dump() for p in profiles], _principal(ctx)))
 
     @bentoml.api(route="/decisions")
-    def decisions(self, suggestion_id: str, advisor_id: str, action: Literal["confirm", "override"],
-                  ctx: bentoml.Context, need: NeedCode | None = None, tier: TierCode | None = None,
-                  reason: str | None = None, revision: bool = False) -> DecisionOut:
+    def decisions(
+        self,
+        suggestion_id: str,
+        advisor_id: str,
+        action: Literal["confirm", "override"],
+        ctx: bentoml.Context,
+        need: NeedCode | None = None,
+        tier: TierCode | None = None,
+        reason: str | None = None,
+        revision: bool = False,
+    ) -> DecisionOut:
         """Record the advisor's decision: confirm, or override the need and/or tier with a reason.
 
         The body is flat: ``{suggestion_id, advisor_id, action, need?, tier?, reason?, revision?}``;
         it is checked by :class:`serving.schemas.DecisionIn` (a 400 names each broken rule).
         """
-        decision = DecisionIn(suggestion_id=suggestion_id, advisor_id=advisor_id, action=action, need=need,
-                              tier=tier, reason=reason, revision=revision)
+        decision = DecisionIn(
+            suggestion_id=suggestion_id,
+            advisor_id=advisor_id,
+            action=action,
+            need=need,
+            tier=tier,
+            reason=reason,
+            revision=revision,
+        )
         try:
             record = self.advisory.decide(decision.model_dump(), _principal(ctx))
         except DecisionConflict:
-            raise _error(HTTPStatus.CONFLICT, f"suggestion_id {suggestion_id!r} already has a decision; "
-                                              "send revision=true to revise it (history is kept)") from None
+            raise _error(
+                HTTPStatus.CONFLICT,
+                f"suggestion_id {suggestion_id!r} already has a decision; "
+                "send revision=true to revise it (history is kept)",
+            ) from None
         except JalonError as exc:
             raise _error(status_of(exc), str(exc)) from None
         return DecisionOut.model_validate(logic.decision_to_dict(record))
@@ -107,15 +124,20 @@ class Jalon:
     @bentoml.api(route="/my_decisions")
     def my_decisions(self, ctx: bentoml.Context, limit: int = 20) -> list[DecisionOut]:
         """The signed-in advisor's most recent decisions."""
-        return [DecisionOut.model_validate(logic.decision_to_dict(r))
-                for r in self.advisory.my_decisions(_principal(ctx), min(limit, 200))]
+        return [
+            DecisionOut.model_validate(logic.decision_to_dict(r))
+            for r in self.advisory.my_decisions(_principal(ctx), min(limit, 200))
+        ]
 
     @bentoml.api(route="/whoami")
     def whoami(self, ctx: bentoml.Context) -> dict[str, Any]:
         """Who the token belongs to (the advisor page signs in with it)."""
         principal = _principal(ctx)
-        return {"subject": principal.subject, "role": principal.role.value,
-                "model_version": self.advisory.model_version}
+        return {
+            "subject": principal.subject,
+            "role": principal.role.value,
+            "model_version": self.advisory.model_version,
+        }
 
     def _read(self, suggestion_id: str, request: Request):
         try:
@@ -129,8 +151,10 @@ class Jalon:
         found = self._read(suggestion_id, request)
         if isinstance(found, JSONResponse):
             return found
-        return {"suggestion": logic.suggestion_to_dict(found),
-                "decisions": [logic.decision_to_dict(d) for d in found.decisions]}
+        return {
+            "suggestion": logic.suggestion_to_dict(found),
+            "decisions": [logic.decision_to_dict(d) for d in found.decisions],
+        }
 
     @report_app.get("/{suggestion_id}", response_class=HTMLResponse)
     def report(self, suggestion_id: str, request: Request):

@@ -92,8 +92,16 @@ def _widget(f: Field) -> dict[str, Any]:
         hints.append("Facultatif : jamais utilisé par le modèle.")
     elif not required:
         hints.append("Facultatif : laisser « Non renseigné » si la personne n'a pas répondu.")
-    w: dict[str, Any] = {"name": f.name, "id": f"f-{f.name}", "label": f.label_fr, "kind": f.kind,
-                         "required": required, "empty_label": empty_label, "options": [], "hints": hints}
+    w: dict[str, Any] = {
+        "name": f.name,
+        "id": f"f-{f.name}",
+        "label": f.label_fr,
+        "kind": f.kind,
+        "required": required,
+        "empty_label": empty_label,
+        "options": [],
+        "hints": hints,
+    }
     if f.kind == "category":
         w["widget"] = "select"
         w["options"] = [(code, f.code_labels_fr.get(code, code)) for code in (f.codes or ())]
@@ -287,8 +295,9 @@ def person_factors(explanation: Explanation | None, limit: int = REPORT_FACTORS)
         if not sentence:
             continue
         towards = factor.direction == "towards"
-        shown.append({"sentence": sentence, "direction": "towards" if towards else "against",
-                      "sign": "+" if towards else "−"})
+        shown.append(
+            {"sentence": sentence, "direction": "towards" if towards else "against", "sign": "+" if towards else "−"}
+        )
         if len(shown) >= limit:
             break
     return shown
@@ -347,5 +356,4 @@ def report_html(suggestion: SuggestionRecord, today: dt.date | None = None) -> s
         "employability_factors": person_factors(explanations.employability),
         "decision": _decision_view(suggestion.latest_decision, suggestion.decisions),
     }
-    return _env.get_template("report.html").render(r=view, css=Markup(REPORT_CSS),
-                                                   style_hash=Markup(REPORT_STYLE_HASH))
+    return _env.get_template("report.html").render(r=view, css=Markup(REPORT_CSS), style_hash=Markup(REPORT_STYLE_HASH))

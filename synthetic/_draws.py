@@ -41,14 +41,14 @@ _DIGITAL_AUTONOMY_CUTS = (-1.3, -0.55, 0.45)  # 1..4
 _HOUSING_CUTS = (1.1, 1.9)
 
 
-def draw_features(rng: np.random.Generator, n: int,
-                  constants: CalibratedConstants = CALIBRATED) -> dict[str, np.ndarray]:
+def draw_features(
+    rng: np.random.Generator, n: int, constants: CalibratedConstants = CALIBRATED
+) -> dict[str, np.ndarray]:
     """Observed columns (category columns as int8 code indices, nullable as float+NaN), plus ``agency``."""
     agencies = agency_table()
     c = draw_places(rng, n, agencies)
     p = draw_person(rng, n, c)
-    c["qpv_resident"] = draw_qpv(rng, c, agencies, non_eu=p.non_eu, eu=p.eu, precarity=p.precarity,
-                                 constants=constants)
+    c["qpv_resident"] = draw_qpv(rng, c, agencies, non_eu=p.non_eu, eu=p.eu, precarity=p.precarity, constants=constants)
     worker_domain = _draw_education_and_occupation(rng, n, p, c, agencies, constants)
     draw_work_history(rng, n, p, c, worker_domain, constants)
     _draw_household_and_support(rng, n, p, c, constants)
@@ -57,8 +57,14 @@ def draw_features(rng: np.random.Generator, n: int,
     return c
 
 
-def _draw_education_and_occupation(rng: np.random.Generator, n: int, p: Person, c: dict[str, np.ndarray],
-                                   agencies: Agencies, constants: CalibratedConstants) -> np.ndarray:
+def _draw_education_and_occupation(
+    rng: np.random.Generator,
+    n: int,
+    p: Person,
+    c: dict[str, np.ndarray],
+    agencies: Agencies,
+    constants: CalibratedConstants,
+) -> np.ndarray:
     """Education (3 in 5 QPV residents below the bac), occupation domain, qualification, tension.
 
     Returns whether each person's occupation domain is a "worker" (ouvrier) one.
@@ -66,14 +72,23 @@ def _draw_education_and_occupation(rng: np.random.Generator, n: int, p: Person, 
     normal = rng.standard_normal
     unif = rng.random
     age, female = p.age, p.female
-    z_edu = (p.human_capital + constants.qpv_education_shift * c["qpv_resident"] - 0.25 * p.non_eu - 0.35 * p.old
-             - 0.25 * (age < 21) + 0.1 * female)
+    z_edu = (
+        p.human_capital
+        + constants.qpv_education_shift * c["qpv_resident"]
+        - 0.25 * p.non_eu
+        - 0.35 * p.old
+        - 0.25 * (age < 21)
+        + 0.1 * female
+    )
     edu = ordered(z_edu, constants.education_cuts)
     c["education_level"] = edu
     eduv = edu.astype(np.float64)
 
-    dom_logit = (np.log(_DOMAIN_SHARE)[None, :] + female[:, None] * _DOMAIN_WOMEN[None, :]
-                 + ((eduv - 2.0) / 2.0)[:, None] * _DOMAIN_HIGH_EDU[None, :])
+    dom_logit = (
+        np.log(_DOMAIN_SHARE)[None, :]
+        + female[:, None] * _DOMAIN_WOMEN[None, :]
+        + ((eduv - 2.0) / 2.0)[:, None] * _DOMAIN_HIGH_EDU[None, :]
+    )
     dom = from_rows(unif(n), softmax(dom_logit))
     del dom_logit
     c["target_occupation_domain"] = dom
@@ -84,34 +99,45 @@ def _draw_education_and_occupation(rng: np.random.Generator, n: int, p: Person, 
     qi = CODE_POSITION["qual"]
     c["qualification"] = np.select(
         [level == 0, level == 1, level == 2, level == 3],
-        [np.where(is_worker, qi["UNSKILLED_WORKER"], qi["UNSKILLED_EMPLOYEE"]),
-         np.where(is_worker, qi["SKILLED_WORKER"], qi["SKILLED_EMPLOYEE"]),
-         qi["TECHNICIAN"], qi["SUPERVISOR"]],
-        qi["EXECUTIVE"]).astype(np.int8)
+        [
+            np.where(is_worker, qi["UNSKILLED_WORKER"], qi["UNSKILLED_EMPLOYEE"]),
+            np.where(is_worker, qi["SKILLED_WORKER"], qi["SKILLED_EMPLOYEE"]),
+            qi["TECHNICIAN"],
+            qi["SUPERVISOR"],
+        ],
+        qi["EXECUTIVE"],
+    ).astype(np.int8)
     tension = _DOMAIN_TENSION[dom] + agencies.tension_shift[c["agency"]] + 0.10 * normal(n)
     c["occupation_tension"] = np.round(np.clip(tension, 0.0, 1.0), 3)
     return worker_domain
 
 
-def _draw_household_and_support(rng: np.random.Generator, n: int, p: Person, c: dict[str, np.ndarray],
-                                constants: CalibratedConstants) -> None:
+def _draw_household_and_support(
+    rng: np.random.Generator, n: int, p: Person, c: dict[str, np.ndarray], constants: CalibratedConstants
+) -> None:
     """Childcare, single parent, RSA and recent training."""
     normal = rng.standard_normal
     unif = rng.random
     age, female, young = p.age, p.female, p.young
-    p_kids = np.where(young, np.where(female, 0.12, 0.05),
-                      np.where(age < 45, np.where(female, 0.40, 0.25),
-                               np.where(age < 55, 0.12, 0.02)))
+    p_kids = np.where(
+        young,
+        np.where(female, 0.12, 0.05),
+        np.where(age < 45, np.where(female, 0.40, 0.25), np.where(age < 55, 0.12, 0.02)),
+    )
     kids = unif(n) < p_kids
     z_cc = normal(n) + 0.5 * female + 0.3 * p.precarity
     c["childcare_constraint"] = np.where(kids, ordered(z_cc, (0.0, 0.9)), 0).astype(np.int8)
-    single = np.where(kids, unif(n) < np.where(female, 0.35, 0.08),
-                      (unif(n) < np.where(female, 0.06, 0.01)) & (age >= 25) & (age < 60))
+    single = np.where(
+        kids,
+        unif(n) < np.where(female, 0.35, 0.08),
+        (unif(n) < np.where(female, 0.06, 0.01)) & (age >= 25) & (age < 60),
+    )
     c["single_parent"] = single
 
     mw, are, reg = c["months_worked_24m"], c["unemployment_benefit"], c["registration_months"]
-    rsa_p = sigmoid(constants.rsa_intercept + 1.1 * p.precarity + 0.9 * single + 0.6 * (mw == 0) - 2.5 * are
-                    + 0.3 * (reg >= 24))
+    rsa_p = sigmoid(
+        constants.rsa_intercept + 1.1 * p.precarity + 0.9 * single + 0.6 * (mw == 0) - 2.5 * are + 0.3 * (reg >= 24)
+    )
     rsa_p = np.where(young & ~single, 0.15 * rsa_p, rsa_p)
     c["rsa_recipient"] = unif(n) < rsa_p
     c["recent_training_12m"] = unif(n) < sigmoid(-1.8 + 0.5 * (age < 30) - 0.2 * p.old + 0.3 * p.project)
@@ -125,14 +151,18 @@ def _draw_self_assessments(rng: np.random.Generator, n: int, p: Person, c: dict[
     autonomy = ordered(p.search + 0.5 * normal(n), _JOB_SEARCH_AUTONOMY_CUTS) + 1
     digital = ordered(p.digital + 0.4 * normal(n), _DIGITAL_AUTONOMY_CUTS) + 1
     none_filled = unif(n) < 0.015 + 0.05 * (p.digital < -1.0)
-    for name, values in (("project_clarity", clarity), ("job_search_autonomy", autonomy),
-                         ("digital_autonomy", digital)):
+    for name, values in (
+        ("project_clarity", clarity),
+        ("job_search_autonomy", autonomy),
+        ("digital_autonomy", digital),
+    ):
         missing = none_filled | (unif(n) < 0.02)
         c[name] = np.where(missing, np.nan, values.astype(np.float64))
 
 
-def _draw_barriers_and_business(rng: np.random.Generator, n: int, p: Person, c: dict[str, np.ndarray],
-                                constants: CalibratedConstants) -> None:
+def _draw_barriers_and_business(
+    rng: np.random.Generator, n: int, p: Person, c: dict[str, np.ndarray], constants: CalibratedConstants
+) -> None:
     """Language, mobility, housing, health, money and business-creation interest."""
     normal = rng.standard_normal
     unif = rng.random
@@ -145,18 +175,34 @@ def _draw_barriers_and_business(rng: np.random.Generator, n: int, p: Person, c: 
         # high z_lang = better French: count cut points above -> level (0 = NATIVE)
         fr_lvl[rows] = (3 - np.searchsorted(cuts, z_lang[rows])).astype(np.int8)
     c["french_proficiency"] = fr_lvl
-    lic = unif(n) < sigmoid(1.5 + 0.6 * (age >= 25) - 2.2 * (age < 20) - 0.8 * p.precarity + 0.6 * rural
-                            - 0.4 * qpv - 0.6 * p.non_eu + 0.3 * p.human_capital)
+    lic = unif(n) < sigmoid(
+        1.5
+        + 0.6 * (age >= 25)
+        - 2.2 * (age < 20)
+        - 0.8 * p.precarity
+        + 0.6 * rural
+        - 0.4 * qpv
+        - 0.6 * p.non_eu
+        + 0.3 * p.human_capital
+    )
     c["driving_licence"] = lic
     c["vehicle_access"] = np.where(lic, unif(n) < sigmoid(1.2 - 0.8 * p.precarity + 0.8 * rural), unif(n) < 0.06)
-    transport_shares = np.where(rural[:, None], np.array([[0.10, 0.45, 0.45]]),
-                                np.where(qpv[:, None], np.array([[0.80, 0.18, 0.02]]), np.array([[0.66, 0.28, 0.06]])))
+    transport_shares = np.where(
+        rural[:, None],
+        np.array([[0.10, 0.45, 0.45]]),
+        np.where(qpv[:, None], np.array([[0.80, 0.18, 0.02]]), np.array([[0.66, 0.28, 0.06]])),
+    )
     c["public_transport"] = from_rows(unif(n), transport_shares)
     del transport_shares
     c["housing"] = ordered(0.7 * p.precarity + 0.7 * normal(n) + 0.3 * p.young, _HOUSING_CUTS)
     c["health_limitation"] = ordered(p.health, constants.health_cuts)
-    c["financial_difficulty"] = unif(n) < sigmoid(-1.3 + 1.2 * p.precarity + 0.6 * c["rsa_recipient"]
-                                                  + 0.4 * c["single_parent"] - 0.4 * c["unemployment_benefit"])
+    c["financial_difficulty"] = unif(n) < sigmoid(
+        -1.3 + 1.2 * p.precarity + 0.6 * c["rsa_recipient"] + 0.4 * c["single_parent"] - 0.4 * c["unemployment_benefit"]
+    )
     c["business_creation_interest"] = unif(n) < sigmoid(
-        -2.9 + 1.3 * p.entrepreneurship + 0.3 * ~female + 0.3 * (c["education_level"] >= 3)
-        + 0.2 * ((age >= 28) & (age < 55)))
+        -2.9
+        + 1.3 * p.entrepreneurship
+        + 0.3 * ~female
+        + 0.3 * (c["education_level"] >= 3)
+        + 0.2 * ((age >= 28) & (age < 55))
+    )

@@ -46,8 +46,9 @@ class LabelBias:
             return col.to_numpy(dtype=bool) == want
         return (col.astype(str) == self.value).to_numpy(dtype=bool)
 
-    def apply(self, frame: pd.DataFrame, seed: int, need: np.ndarray,
-              employed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def apply(
+        self, frame: pd.DataFrame, seed: int, need: np.ndarray, employed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The recorded (need code index, employed) of ``frame`` after the bias.
 
         The bias draws from its own stream, independent of the generator's: without a
@@ -73,8 +74,7 @@ def _age_range(value: str) -> tuple[int, int]:
     assert f.minimum is not None, "age has bounds in the schema"
     assert f.maximum is not None, "age has bounds in the schema"
     if not (f.minimum <= lo <= hi <= f.maximum):
-        raise SyntheticInputError(
-            f"label bias: age range {value!r} must lie within {int(f.minimum)}-{int(f.maximum)}")
+        raise SyntheticInputError(f"label bias: age range {value!r} must lie within {int(f.minimum)}-{int(f.maximum)}")
     return lo, hi
 
 
@@ -89,7 +89,8 @@ def _check_bias(column: str, value: str, strength: float) -> None:
             raise SyntheticInputError(f"label bias: unknown value {value!r} for {column}; use true or false")
     elif value not in (f.codes or ()):
         raise SyntheticInputError(
-            f"label bias: unknown code {value!r} for {column}; use one of {', '.join(f.codes or ())}")
+            f"label bias: unknown code {value!r} for {column}; use one of {', '.join(f.codes or ())}"
+        )
     if not isinstance(strength, (int, float)) or not (0.0 <= float(strength) <= 1.0) or strength != strength:
         raise SyntheticInputError(f"label bias: strength {strength!r} must be a number between 0 and 1")
 
@@ -99,11 +100,13 @@ def parse_label_bias(text: str) -> LabelBias:
     parts = [p.strip() for p in str(text).split("=")]
     if len(parts) != 3 or not all(parts):
         raise SyntheticInputError(
-            f"label bias {text!r}: expected COLUMN=VALUE=STRENGTH, e.g. nationality_group=NON_EU=0.5")
+            f"label bias {text!r}: expected COLUMN=VALUE=STRENGTH, e.g. nationality_group=NON_EU=0.5"
+        )
     column, value, strength_text = parts
     try:
         strength = float(strength_text)
     except ValueError:
         raise SyntheticInputError(
-            f"label bias {text!r}: strength {strength_text!r} is not a number between 0 and 1") from None
+            f"label bias {text!r}: strength {strength_text!r} is not a number between 0 and 1"
+        ) from None
     return LabelBias(column, value, strength)

@@ -31,8 +31,9 @@ def _in_band(age: np.ndarray, band: AgeBand) -> np.ndarray:
 
 
 assert all(len(_AGE_SHAPE[band.label]) == _in_band(_AGES, band).sum() for band in AGE_BANDS)
-_AGE_PMF = np.concatenate([SHARE_AGE[band.label] * _AGE_SHAPE[band.label] / _AGE_SHAPE[band.label].sum()
-                           for band in AGE_BANDS])
+_AGE_PMF = np.concatenate(
+    [SHARE_AGE[band.label] * _AGE_SHAPE[band.label] / _AGE_SHAPE[band.label].sum() for band in AGE_BANDS]
+)
 # Disability by age band, solved so that 9.3% overall and 52% of them aged 50+
 # (Agefiph 2024); the <25 rate (2.5%) is an assumption.
 _P_DIS_YOUNG = 0.025
@@ -90,6 +91,23 @@ def draw_person(rng: np.random.Generator, n: int, c: dict[str, np.ndarray]) -> P
     z_entre = normal(n)
     z_health = normal(n) + 0.025 * (age - 40) + 1.3 * disabled + 0.25 * z_prec
     z_act = normal(n) + 0.25 * female - 0.35 * z_dist + 0.2 * mid
-    return Person(female, age, young, mid, old, nat, non_eu, eu, disabled, precarity=z_prec, distance=z_dist,
-                  human_capital=z_hc, project=z_proj, search=z_search, digital=z_dig, entrepreneurship=z_entre,
-                  health=z_health, activity=z_act)
+    return Person(
+        female,
+        age,
+        young,
+        mid,
+        old,
+        nat,
+        non_eu,
+        eu,
+        disabled,
+        precarity=z_prec,
+        distance=z_dist,
+        human_capital=z_hc,
+        project=z_proj,
+        search=z_search,
+        digital=z_dig,
+        entrepreneurship=z_entre,
+        health=z_health,
+        activity=z_act,
+    )

@@ -24,7 +24,7 @@ from synthetic._truth import employment_probability, need_probabilities
 
 
 def _person_ids(seed: int, n: int) -> pa.Array:
-    """"P" + 9 digits: an affine permutation of the row number modulo 10^9 (unique)."""
+    """ "P" + 9 digits: an affine permutation of the row number modulo 10^9 (unique)."""
     offset = int(np.random.default_rng([int(seed), 0x1D]).integers(0, 10**9))
     num = (np.arange(n, dtype=np.int64) * 738_219_517 + offset) % 1_000_000_000
     buf = np.empty((n, 10), dtype=np.uint8)
@@ -72,8 +72,7 @@ def generate_population(rows: int, seed: int, label_bias: LabelBias | None = Non
         if f.kind == "category":
             columns[f.name] = _str_column(values, f.codes or ())
         elif f.nullable:
-            columns[f.name] = pd.arrays.IntegerArray(
-                np.nan_to_num(values, nan=0.0).astype(np.int64), np.isnan(values))
+            columns[f.name] = pd.arrays.IntegerArray(np.nan_to_num(values, nan=0.0).astype(np.int64), np.isnan(values))
         elif f.kind == "integer":
             columns[f.name] = values.astype(np.int64, copy=False)
         elif f.kind == "boolean":

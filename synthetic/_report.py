@@ -58,8 +58,10 @@ CALIBRATION_TARGETS: tuple[CalibrationTarget, ...] = (
     CalibrationTarget("category B share", SHARE_CATEGORY["B"], 0.02, "INSEE Références 2025"),
     CalibrationTarget("category C share", SHARE_CATEGORY["C"], 0.02, "INSEE Références 2025"),
     CalibrationTarget("women", SHARE_WOMEN, 0.015, "INSEE Références 2025"),
-    *(CalibrationTarget(_AGE_INDICATOR[band], SHARE_AGE[band], 0.015, "INSEE Références 2025")
-      for band in AGE_BAND_LABELS),
+    *(
+        CalibrationTarget(_AGE_INDICATOR[band], SHARE_AGE[band], 0.015, "INSEE Références 2025")
+        for band in AGE_BAND_LABELS
+    ),
     CalibrationTarget("registered 12 months or more", SHARE_REGISTERED_1Y, 0.02, "INSEE Références 2025"),
     CalibrationTarget("recognised disability", SHARE_DISABILITY, 0.015, "Agefiph 2024"),
     CalibrationTarget("disabled: aged 50 or more", DISABLED_50_PLUS, 0.03, "Agefiph 2024"),
@@ -68,8 +70,9 @@ CALIBRATION_TARGETS: tuple[CalibrationTarget, ...] = (
     CalibrationTarget("RSA recipients", SHARE_RSA, 0.03, "DARES Sept 2024; Unédic"),
     CalibrationTarget("QPV residents", SHARE_QPV, 0.02, "ONPV"),
     CalibrationTarget("QPV residents: below the bac", QPV_BELOW_BAC, 0.03, "ONPV"),
-    CalibrationTarget("employed_6m, categories A and B", EMPLOYED_6M_AB, 0.02,
-                      "France Travail, Stats & indicateurs 25.027"),
+    CalibrationTarget(
+        "employed_6m, categories A and B", EMPLOYED_6M_AB, 0.02, "France Travail, Stats & indicateurs 25.027"
+    ),
     CalibrationTarget("employed_6m, category C", EMPLOYED_6M_C, 0.03, "assumption"),
     *(CalibrationTarget(f"primary_need {k}", v, 0.02, "assumption") for k, v in NEED_SHARES.items()),
 )

@@ -30,8 +30,12 @@ EMPLOYED_6M_AB = 0.358  # France Travail, Stats & indicateurs 25.027
 EMPLOYED_6M_C = 0.58
 #: Assumption: the distribution of primary needs (no public figure).
 NEED_SHARES: dict[str, float] = {
-    "DIRECT_EMPLOYMENT": 0.28, "SEARCH_SKILLS": 0.20, "CAREER_PROJECT": 0.16,
-    "TRAINING": 0.16, "SOCIAL_BARRIERS": 0.15, "BUSINESS_CREATION": 0.05,
+    "DIRECT_EMPLOYMENT": 0.28,
+    "SEARCH_SKILLS": 0.20,
+    "CAREER_PROJECT": 0.16,
+    "TRAINING": 0.16,
+    "SOCIAL_BARRIERS": 0.15,
+    "BUSINESS_CREATION": 0.05,
 }
 assert tuple(NEED_SHARES) == NEED_CODES
 #: Assumption: nationality groups of the registered stock.

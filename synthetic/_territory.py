@@ -57,9 +57,16 @@ def draw_places(rng: np.random.Generator, n: int, agencies: Agencies) -> dict[st
     }
 
 
-def draw_qpv(rng: np.random.Generator, places: dict[str, np.ndarray], agencies: Agencies, *, non_eu: np.ndarray,
-             eu: np.ndarray, precarity: np.ndarray, constants: CalibratedConstants) -> np.ndarray:
+def draw_qpv(
+    rng: np.random.Generator,
+    places: dict[str, np.ndarray],
+    agencies: Agencies,
+    *,
+    non_eu: np.ndarray,
+    eu: np.ndarray,
+    precarity: np.ndarray,
+    constants: CalibratedConstants,
+) -> np.ndarray:
     """Residence in a priority neighbourhood (urban only): nationality, precarity and the agency's propensity."""
-    logit = (constants.qpv_intercept + 1.2 * non_eu + 0.4 * eu + 0.6 * precarity
-             + agencies.qpv_effect[places["agency"]])
+    logit = constants.qpv_intercept + 1.2 * non_eu + 0.4 * eu + 0.6 * precarity + agencies.qpv_effect[places["agency"]]
     return ~places["rural_area"] & (rng.random(len(logit)) < sigmoid(logit))

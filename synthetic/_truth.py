@@ -36,13 +36,21 @@ def _barrier_score(c: dict[str, np.ndarray]) -> np.ndarray:
     tra = c["public_transport"]
     no_car = ~c["driving_licence"] & ~c["vehicle_access"]
     da = c["digital_autonomy"]
-    s = (1.0 * (hou == code["housing"]["PRECARIOUS"]) + 2.0 * (hou == code["housing"]["NONE"])
-         + 0.7 * (hea == code["health"]["MODERATE"]) + 1.6 * (hea == code["health"]["SEVERE"])
-         + 0.4 * (chi == code["childcare"]["PARTIAL"]) + 1.2 * (chi == code["childcare"]["STRONG"])
-         + 0.7 * c["financial_difficulty"]
-         + no_car * (0.3 + 0.5 * (tra == code["transport"]["LIMITED"]) + 1.0 * (tra == code["transport"]["NONE"]))
-         + 0.5 * (fre == code["french"]["INTERMEDIATE"]) + 1.5 * (fre == code["french"]["BASIC"])
-         + 0.5 * c["rsa_recipient"] + 0.4 * (da == 1) + 0.3 * c["single_parent"])
+    s = (
+        1.0 * (hou == code["housing"]["PRECARIOUS"])
+        + 2.0 * (hou == code["housing"]["NONE"])
+        + 0.7 * (hea == code["health"]["MODERATE"])
+        + 1.6 * (hea == code["health"]["SEVERE"])
+        + 0.4 * (chi == code["childcare"]["PARTIAL"])
+        + 1.2 * (chi == code["childcare"]["STRONG"])
+        + 0.7 * c["financial_difficulty"]
+        + no_car * (0.3 + 0.5 * (tra == code["transport"]["LIMITED"]) + 1.0 * (tra == code["transport"]["NONE"]))
+        + 0.5 * (fre == code["french"]["INTERMEDIATE"])
+        + 1.5 * (fre == code["french"]["BASIC"])
+        + 0.5 * c["rsa_recipient"]
+        + 0.4 * (da == 1)
+        + 0.3 * c["single_parent"]
+    )
     return s
 
 
@@ -60,8 +68,9 @@ def _need_logits(c: dict[str, np.ndarray], constants: CalibratedConstants) -> np
     edu_low = np.clip(2.0 - eduv, 0.0, 2.0) / 2.0
     qual = c["qualification"]
     qi = CODE_POSITION["qual"]
-    qual_low = (1.0 * ((qual == qi["UNSKILLED_WORKER"]) | (qual == qi["UNSKILLED_EMPLOYEE"]))
-                + 0.3 * ((qual == qi["SKILLED_WORKER"]) | (qual == qi["SKILLED_EMPLOYEE"])))
+    qual_low = 1.0 * ((qual == qi["UNSKILLED_WORKER"]) | (qual == qi["UNSKILLED_EMPLOYEE"])) + 0.3 * (
+        (qual == qi["SKILLED_WORKER"]) | (qual == qi["SKILLED_EMPLOYEE"])
+    )
     contract = c["last_contract"]
     ci = CODE_POSITION["contract"]
     worked_contract = (contract == ci["CDI"]) | (contract == ci["CDD"]) | (contract == ci["INTERIM"])
@@ -69,13 +78,16 @@ def _need_logits(c: dict[str, np.ndarray], constants: CalibratedConstants) -> np
     past = np.minimum(c["past_registrations_5y"], 4) / 4.0
 
     logits = np.empty((len(age), 6))
-    logits[:, 0] = (2.2 * mw + 0.9 * expf + 1.3 * ten + 0.6 * auto + 0.5 * clar - 0.6 * s
-                    + 0.4 * worked_contract)  # DIRECT_EMPLOYMENT
-    logits[:, 1] = (-1.0 * auto + 0.5 * clar + 0.6 * expf + 0.9 * regl + 0.4 * past + 0.2 * dig
-                    - 0.3 * s)  # SEARCH_SKILLS
+    logits[:, 0] = (
+        2.2 * mw + 0.9 * expf + 1.3 * ten + 0.6 * auto + 0.5 * clar - 0.6 * s + 0.4 * worked_contract
+    )  # DIRECT_EMPLOYMENT
+    logits[:, 1] = (
+        -1.0 * auto + 0.5 * clar + 0.6 * expf + 0.9 * regl + 0.4 * past + 0.2 * dig - 0.3 * s
+    )  # SEARCH_SKILLS
     logits[:, 2] = -1.3 * clar + 1.2 * young - 0.8 * expf + 0.3 * (eduv >= 3) - 0.3 * s  # CAREER_PROJECT
-    logits[:, 3] = (1.2 * edu_low + 0.8 * qual_low - 1.0 * ten - 1.0 * c["recent_training_12m"]
-                    + 0.2 * young - 0.3 * s)  # TRAINING
+    logits[:, 3] = (
+        1.2 * edu_low + 0.8 * qual_low - 1.0 * ten - 1.0 * c["recent_training_12m"] + 0.2 * young - 0.3 * s
+    )  # TRAINING
     logits[:, 4] = 1.0 * s + 0.15 * s * s  # SOCIAL_BARRIERS
     logits[:, 5] = 4.0 * c["business_creation_interest"] + 1.2 * (contract == ci["SELF_EMPLOYED"])  # BUSINESS
     logits *= constants.need_scale
@@ -112,27 +124,39 @@ def _employment_logit(c: dict[str, np.ndarray], constants: CalibratedConstants) 
     ci = code["contract"]
     no_lic = ~c["driving_licence"]
     are_end = c["unemployment_benefit"] & (c["benefit_days_left"] < 60)
-    g = (1.5 * np.log1p(c["months_worked_24m"]) / np.log(25.0)  # monotone in months worked
-         - (0.30 + 3.0 * u) * np.log1p(reg)  # registration length, worse where unemployment is high
-         - 6.0 * (u - 0.073)
-         + 0.8 * ten + 1.2 * ten * expf  # experience pays off in tight occupations
-         - 1.2 * ((age - 37.0) / 20.0) ** 2 - 0.9 * np.maximum(age - 55.0, 0.0) / 10.0  # non-monotone age
-         - 0.35 * (hea == code["health"]["MODERATE"]) - 0.9 * (hea == code["health"]["SEVERE"])
-         - 0.35 * c["disability_recognition"]
-         - 0.3 * (hou == code["housing"]["PRECARIOUS"]) - 0.8 * (hou == code["housing"]["NONE"])
-         - 0.2 * (fre == code["french"]["INTERMEDIATE"]) - 0.5 * (fre == code["french"]["BASIC"])
-         - no_lic * (0.2 + 0.5 * c["rural_area"] + 0.3 * (c["public_transport"] == code["transport"]["NONE"]))
-         - 0.15 * (chi == code["childcare"]["PARTIAL"]) - 0.5 * (chi == code["childcare"]["STRONG"])
-         + 0.1 * c["education_level"]
-         + 0.35 * (cat == code["cat"]["B"]) + constants.employment_category_c * (cat == code["cat"]["C"])
-         - 0.35 * c["rsa_recipient"]
-         + 0.25 * _self_assessment(c["job_search_autonomy"]) + 0.15 * _self_assessment(c["project_clarity"])
-         + 0.1 * _self_assessment(c["digital_autonomy"])
-         + 0.06 * np.minimum(c["past_registrations_5y"], 6)
-         + 0.2 * c["recent_training_12m"]
-         + 0.25 * are_end
-         + 0.2 * (contract == ci["INTERIM"]) - 0.3 * (contract == ci["NONE"])
-         - 0.1 * c["single_parent"] - 0.1 * c["financial_difficulty"])
+    g = (
+        1.5 * np.log1p(c["months_worked_24m"]) / np.log(25.0)  # monotone in months worked
+        - (0.30 + 3.0 * u) * np.log1p(reg)  # registration length, worse where unemployment is high
+        - 6.0 * (u - 0.073)
+        + 0.8 * ten
+        + 1.2 * ten * expf  # experience pays off in tight occupations
+        - 1.2 * ((age - 37.0) / 20.0) ** 2
+        - 0.9 * np.maximum(age - 55.0, 0.0) / 10.0  # non-monotone age
+        - 0.35 * (hea == code["health"]["MODERATE"])
+        - 0.9 * (hea == code["health"]["SEVERE"])
+        - 0.35 * c["disability_recognition"]
+        - 0.3 * (hou == code["housing"]["PRECARIOUS"])
+        - 0.8 * (hou == code["housing"]["NONE"])
+        - 0.2 * (fre == code["french"]["INTERMEDIATE"])
+        - 0.5 * (fre == code["french"]["BASIC"])
+        - no_lic * (0.2 + 0.5 * c["rural_area"] + 0.3 * (c["public_transport"] == code["transport"]["NONE"]))
+        - 0.15 * (chi == code["childcare"]["PARTIAL"])
+        - 0.5 * (chi == code["childcare"]["STRONG"])
+        + 0.1 * c["education_level"]
+        + 0.35 * (cat == code["cat"]["B"])
+        + constants.employment_category_c * (cat == code["cat"]["C"])
+        - 0.35 * c["rsa_recipient"]
+        + 0.25 * _self_assessment(c["job_search_autonomy"])
+        + 0.15 * _self_assessment(c["project_clarity"])
+        + 0.1 * _self_assessment(c["digital_autonomy"])
+        + 0.06 * np.minimum(c["past_registrations_5y"], 6)
+        + 0.2 * c["recent_training_12m"]
+        + 0.25 * are_end
+        + 0.2 * (contract == ci["INTERIM"])
+        - 0.3 * (contract == ci["NONE"])
+        - 0.1 * c["single_parent"]
+        - 0.1 * c["financial_difficulty"]
+    )
     return constants.employment_intercept + constants.employment_scale * g
 
 
@@ -148,8 +172,9 @@ def _arrays_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         f = FIELDS_BY_NAME[name]
         col = frame[name]
         if f.kind == "category":
-            codes = pd.Categorical(col.astype(str) if not isinstance(col.dtype, pd.CategoricalDtype) else col,
-                                   categories=f.codes).codes
+            codes = pd.Categorical(
+                col.astype(str) if not isinstance(col.dtype, pd.CategoricalDtype) else col, categories=f.codes
+            ).codes
             if (codes < 0).any():
                 raise SyntheticInputError(f"{name}: values outside {', '.join(f.codes or ())}")
             c[name] = codes.astype(np.int8)

@@ -17,8 +17,14 @@ _REGISTRATION_SIGMA = 1.0  # spread of log-months of registration
 _MONTHS_WORKED_MU = -0.1  # intercept of the months-worked latent
 
 
-def draw_work_history(rng: np.random.Generator, n: int, p: Person, c: dict[str, np.ndarray],
-                      worker_domain: np.ndarray, constants: CalibratedConstants) -> None:
+def draw_work_history(
+    rng: np.random.Generator,
+    n: int,
+    p: Person,
+    c: dict[str, np.ndarray],
+    worker_domain: np.ndarray,
+    constants: CalibratedConstants,
+) -> None:
     """Add the work-history and benefit columns to ``c``, drawing from ``rng`` in a fixed order."""
     normal = rng.standard_normal
     unif = rng.random
@@ -28,9 +34,15 @@ def draw_work_history(rng: np.random.Generator, n: int, p: Person, c: dict[str, 
     c["category"] = cat
     cat_b = cat == CODE_POSITION["cat"]["B"]
     cat_c = cat == CODE_POSITION["cat"]["C"]
-    log_reg = (constants.registration_mu + 0.45 * p.distance + 0.25 * old
-               + constants.registration_disabled_shift * p.disabled - 0.45 * young + 0.15 * cat_c
-               + _REGISTRATION_SIGMA * normal(n))
+    log_reg = (
+        constants.registration_mu
+        + 0.45 * p.distance
+        + 0.25 * old
+        + constants.registration_disabled_shift * p.disabled
+        - 0.45 * young
+        + 0.15 * cat_c
+        + _REGISTRATION_SIGMA * normal(n)
+    )
     reg = np.clip(np.floor(np.exp(np.minimum(log_reg, 6.0))), 0, 240).astype(np.int64)
     c["registration_months"] = reg
     reg24 = np.minimum(reg, 24)

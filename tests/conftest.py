@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from features.api_models import row_to_profile
-from synthetic import generate_population
 from features.spec import default_spec
+from synthetic import generate_population
 from tests.support.launcher import ServerProcess, free_port, jalon_command, served_env
 from tests.support.postgres import MISSING_SERVER, fresh_database, running_server, server_binaries
 
@@ -95,7 +95,7 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory, population_file: Path
     return home
 
 
-@pytest.fixture()
+@pytest.fixture
 def jalon_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """An empty, isolated JALON_HOME for one test."""
     monkeypatch.setenv("JALON_HOME", str(tmp_path / "home"))
@@ -107,8 +107,13 @@ def jalon_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def start_server(home: Path, tag: str, tokens: dict[str, str], **env: str) -> ServerProcess:
     """A real server over ``home`` serving ``tag``; ``env``: extra variables (e.g. JALON_DB_URL)."""
     port = free_port()
-    server = ServerProcess(jalon_command(port), served_env(home, tag, **env), port,
-                           home / f"server-{port}-{time.time_ns()}.log", name="jalon").start()
+    server = ServerProcess(
+        jalon_command(port),
+        served_env(home, tag, **env),
+        port,
+        home / f"server-{port}-{time.time_ns()}.log",
+        name="jalon",
+    ).start()
     server.tokens = tokens  # type: ignore[attr-defined]
     return server
 
@@ -123,7 +128,7 @@ def postgres_server() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture()
+@pytest.fixture
 def postgres_database(postgres_server: str) -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database for one test (dropped afterwards)."""
     with fresh_database(postgres_server) as url:
@@ -140,8 +145,9 @@ def served_home(trained_home: Path) -> tuple[Path, str, dict[str, str]]:
     with environment(JALON_HOME=str(trained_home), BENTOML_HOME=str(trained_home / "bentoml")):
         settings = get_settings()
         tag, _ = import_champion(settings)
-        tokens = {role: issue_token(settings.tokens_file, f"{role}-1", role)
-                  for role in ("advisor", "auditor", "admin")}
+        tokens = {
+            role: issue_token(settings.tokens_file, f"{role}-1", role) for role in ("advisor", "auditor", "admin")
+        }
         tokens["advisor2"] = issue_token(settings.tokens_file, "advisor-2", "advisor")
         tokens["adv-test"] = issue_token(settings.tokens_file, "adv-test", "advisor")
     return trained_home, tag, tokens

@@ -21,18 +21,32 @@ from features.spec import TrainingSpec
 from features.transforms import one_hot_preprocessor, to_float_frame
 
 RULE_COLUMNS = (
-    "months_worked_24m", "project_clarity", "job_search_autonomy", "education_level", "qualification",
-    "housing", "health_limitation", "childcare_constraint", "financial_difficulty", "french_proficiency",
-    "driving_licence", "public_transport", "business_creation_interest", "last_contract",
-    "registration_months", "recent_training_12m",
+    "months_worked_24m",
+    "project_clarity",
+    "job_search_autonomy",
+    "education_level",
+    "qualification",
+    "housing",
+    "health_limitation",
+    "childcare_constraint",
+    "financial_difficulty",
+    "french_proficiency",
+    "driving_licence",
+    "public_transport",
+    "business_creation_interest",
+    "last_contract",
+    "registration_months",
+    "recent_training_12m",
 )
 
 
 def logreg_pipeline(spec: TrainingSpec, seed: int) -> Pipeline:
-    return Pipeline([
-        ("prepare", one_hot_preprocessor(spec)),
-        ("classifier", LogisticRegression(max_iter=300, C=1.0, random_state=seed)),
-    ])
+    return Pipeline(
+        [
+            ("prepare", one_hot_preprocessor(spec)),
+            ("classifier", LogisticRegression(max_iter=300, C=1.0, random_state=seed)),
+        ]
+    )
 
 
 def fit_logreg(spec: TrainingSpec, frame: pd.DataFrame, y: np.ndarray, seed: int) -> Pipeline:
@@ -63,8 +77,10 @@ def barrier_count(frame: pd.DataFrame) -> np.ndarray:
         + _flag(frame, "childcare_constraint", ("STRONG",))
         + frame["financial_difficulty"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         + _flag(frame, "french_proficiency", ("BASIC",))
-        + (~frame["driving_licence"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-           & _flag(frame, "public_transport", ("NONE", "LIMITED")))
+        + (
+            ~frame["driving_licence"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+            & _flag(frame, "public_transport", ("NONE", "LIMITED"))
+        )
     )
 
 
@@ -75,7 +91,8 @@ def rule_need(frame: pd.DataFrame) -> np.ndarray:
     clarity = _level(frame, "project_clarity", 2)
     autonomy = _level(frame, "job_search_autonomy", 2)
     low_qualification = _flag(frame, "education_level", ("NONE", "CAP_BEP")) & _flag(
-        frame, "qualification", ("UNSKILLED_WORKER", "UNSKILLED_EMPLOYEE"))
+        frame, "qualification", ("UNSKILLED_WORKER", "UNSKILLED_EMPLOYEE")
+    )
     business = frame["business_creation_interest"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     conditions = [
         business,
@@ -106,7 +123,7 @@ def rule_points(frame: pd.DataFrame) -> np.ndarray:
 class RulesBaseline:
     """Rule-based orientation with probabilities looked up from the training split."""
 
-    def fit(self, frame: pd.DataFrame, y_need: np.ndarray | None, y_emp: np.ndarray | None) -> "RulesBaseline":
+    def fit(self, frame: pd.DataFrame, y_need: np.ndarray | None, y_emp: np.ndarray | None) -> RulesBaseline:
         self.classes_ = list(NEED_CODES)
         if y_need is not None:
             rule = rule_need(frame)

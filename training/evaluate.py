@@ -66,8 +66,13 @@ def tier_accuracy(p_pred: np.ndarray, p_true: np.ndarray, bands: TierBands) -> f
     return float(np.mean(bands.tier(p_pred) == bands.tier(p_true)))
 
 
-def bayes_metrics(y_need: np.ndarray | None, truth_need: np.ndarray | None, classes: list[str],
-                  y_emp: np.ndarray | None, truth_emp: np.ndarray | None) -> dict[str, float]:
+def bayes_metrics(
+    y_need: np.ndarray | None,
+    truth_need: np.ndarray | None,
+    classes: list[str],
+    y_emp: np.ndarray | None,
+    truth_emp: np.ndarray | None,
+) -> dict[str, float]:
     """The best possible model's figures: the truth columns used as predictions."""
     out: dict[str, float] = {}
     if y_need is not None and truth_need is not None:

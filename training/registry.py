@@ -23,16 +23,26 @@ from mlflow.models.signature import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types.schema import ColSpec, Schema
 
+from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings
 from core.errors import InvalidInput, NotFound, Refused
 from core.thresholds import GATE_FAIRNESS_BOUNDS, GATE_TOLERANCE, GATED_METRICS
-from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings, remember_tracking_uri
 from models.loading import PYFUNC_PATH
-from models.registry import champion_version, configure
 from models.pyfunc import ARTIFACT_KEY
+from models.registry import champion_version
 from models.segmentation import SegmentationModel
 
-_RUNTIME_PACKAGES = ("scikit-learn", "lightgbm", "pandas", "numpy", "pyarrow", "mlflow", "shap", "pydantic",
-                     "pyyaml", "joblib")
+_RUNTIME_PACKAGES = (
+    "scikit-learn",
+    "lightgbm",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "mlflow",
+    "shap",
+    "pydantic",
+    "pyyaml",
+    "joblib",
+)
 
 
 class PromotionRefused(Refused):
@@ -95,16 +105,21 @@ def _requirements() -> list[str]:
     return reqs
 
 
-def log_and_register(model: SegmentationModel, example: pd.DataFrame, tags: dict[str, str],
-                     client: MlflowClient) -> str:
+def log_and_register(
+    model: SegmentationModel, example: pd.DataFrame, tags: dict[str, str], client: MlflowClient
+) -> str:
     """Log the pyfunc in the active run and register it; return the new version number."""
     with tempfile.TemporaryDirectory() as tmp:
         artifact = Path(tmp) / "segmentation.joblib"
         joblib.dump(model, artifact)
         info = mlflow.pyfunc.log_model(
-            name="model", python_model=str(PYFUNC_PATH), artifacts={ARTIFACT_KEY: str(artifact)},
-            signature=model_signature(model), input_example=signature_frame(example, model),
-            pip_requirements=_requirements(), registered_model_name=REGISTERED_MODEL_NAME,
+            name="model",
+            python_model=str(PYFUNC_PATH),
+            artifacts={ARTIFACT_KEY: str(artifact)},
+            signature=model_signature(model),
+            input_example=signature_frame(example, model),
+            pip_requirements=_requirements(),
+            registered_model_name=REGISTERED_MODEL_NAME,
         )
     version = str(info.registered_model_version)
     for key, value in tags.items():
@@ -140,15 +155,22 @@ def list_versions(client: MlflowClient) -> list[VersionSummary]:
     out = []
     for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
         created = datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
-        out.append(VersionSummary(version=str(mv.version), aliases=sorted(aliases.get(str(mv.version), [])),
-                                  created=created,
-                                  run_id=mv.run_id, metrics=dict(client.get_run(mv.run_id).data.metrics),
-                                  tags=dict(mv.tags or {})))
+        out.append(
+            VersionSummary(
+                version=str(mv.version),
+                aliases=sorted(aliases.get(str(mv.version), [])),
+                created=created,
+                run_id=mv.run_id,
+                metrics=dict(client.get_run(mv.run_id).data.metrics),
+                tags=dict(mv.tags or {}),
+            )
+        )
     return out
 
 
-def gate(candidate: dict[str, float], champion: dict[str, float] | None,
-         tolerance: float = GATE_TOLERANCE) -> list[str]:
+def gate(
+    candidate: dict[str, float], champion: dict[str, float] | None, tolerance: float = GATE_TOLERANCE
+) -> list[str]:
     """Reasons to refuse the candidate (empty: it may be promoted)."""
     reasons = []
     for key, bound in GATE_FAIRNESS_BOUNDS.items():
@@ -157,13 +179,20 @@ def gate(candidate: dict[str, float], champion: dict[str, float] | None,
     if champion is not None:
         for key in GATED_METRICS:
             if key in candidate and key in champion and candidate[key] < champion[key] - tolerance:
-                reasons.append(f"{key}={candidate[key]:.4f} is worse than the champion's {champion[key]:.4f} "
-                               f"(tolerance {tolerance})")
+                reasons.append(
+                    f"{key}={candidate[key]:.4f} is worse than the champion's {champion[key]:.4f} "
+                    f"(tolerance {tolerance})"
+                )
     return reasons
 
 
-def promote(client: MlflowClient, version: str, force: bool = False, reason: str | None = None,
-            tolerance: float = GATE_TOLERANCE) -> dict[str, Any]:
+def promote(
+    client: MlflowClient,
+    version: str,
+    force: bool = False,
+    reason: str | None = None,
+    tolerance: float = GATE_TOLERANCE,
+) -> dict[str, Any]:
     """Move ``champion`` to ``version`` if the gate allows it (or if forced, with a reason)."""
     version = resolve_version(client, version)
     if force and not (reason and reason.strip()):
@@ -171,8 +200,7 @@ def promote(client: MlflowClient, version: str, force: bool = False, reason: str
     current = champion_version(client)
     if current == version:
         return {"version": version, "previous": current, "forced": False, "reasons": []}
-    reasons = gate(version_metrics(client, version),
-                   version_metrics(client, current) if current else None, tolerance)
+    reasons = gate(version_metrics(client, version), version_metrics(client, current) if current else None, tolerance)
     if reasons and not force:
         raise PromotionRefused(version, reasons)
     client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, version)

@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING, Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shap  # noqa: E402
-from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
-from sklearn.calibration import calibration_curve  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import shap
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sklearn.calibration import calibration_curve
 
-from features.schema import FIELDS_BY_NAME, NEEDS  # noqa: E402
-from models.card import KNOWN_LIMITS, OVERSIGHT  # noqa: E402
-from models.explainer import Contributions  # noqa: E402
-from models.segmentation import SegmentationModel  # noqa: E402
-from training import evaluate  # noqa: E402
+from features.schema import FIELDS_BY_NAME, NEEDS
+from models.card import KNOWN_LIMITS, OVERSIGHT
+from models.explainer import Contributions
+from models.segmentation import SegmentationModel
+from training import evaluate
 
 if TYPE_CHECKING:
     from training.evaluate import Evaluation
@@ -38,15 +38,24 @@ if TYPE_CHECKING:
 SAMPLE_ROWS = 1000
 TEMPLATES = Path(__file__).with_name("templates")
 COMPARED = (
-    ("need_accuracy", "higher"), ("need_macro_f1", "higher"), ("need_log_loss", "lower"),
-    ("need_top2_accuracy", "higher"), ("emp_auc", "higher"), ("emp_brier", "lower"), ("emp_ece", "lower"),
+    ("need_accuracy", "higher"),
+    ("need_macro_f1", "higher"),
+    ("need_log_loss", "lower"),
+    ("need_top2_accuracy", "higher"),
+    ("emp_auc", "higher"),
+    ("emp_brier", "lower"),
+    ("emp_ece", "lower"),
     ("tier_accuracy", "higher"),
 )
 
 
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
-                       trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _png(fig) -> str:
@@ -113,8 +122,15 @@ def _confusion_plot(matrix: np.ndarray, classes: list[str]) -> str:
     ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=7)
     ax.set_yticks(range(len(classes)), classes, fontsize=7)
     for (i, j), count in np.ndenumerate(matrix):
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
-                color="white" if count > matrix.max() / 2 else "black")
+        ax.text(
+            j,
+            i,
+            str(count),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if count > matrix.max() / 2 else "black",
+        )
     ax.set_xlabel("suggested need")
     ax.set_ylabel("recorded need")
     return _png(fig)
@@ -126,18 +142,24 @@ def comparison_rows(metrics: dict[str, float]) -> list[dict[str, Any]]:
     for key, better in COMPARED:
         if key not in metrics:
             continue
-        rows.append({
-            "metric": key, "better": better, "model": metrics.get(key),
-            "logreg": metrics.get(f"baseline_logreg_{key}"), "rules": metrics.get(f"baseline_rules_{key}"),
-            "bayes": metrics.get(f"bayes_{key}"),
-        })
+        rows.append(
+            {
+                "metric": key,
+                "better": better,
+                "model": metrics.get(key),
+                "logreg": metrics.get(f"baseline_logreg_{key}"),
+                "rules": metrics.get(f"baseline_rules_{key}"),
+                "bayes": metrics.get(f"bayes_{key}"),
+            }
+        )
     return rows
 
 
-def build_context(model: SegmentationModel, evaluation: "Evaluation", fitted: "FittedModels",
-                  tags: dict[str, str]) -> dict[str, Any]:
+def build_context(
+    model: SegmentationModel, evaluation: Evaluation, fitted: FittedModels, tags: dict[str, str]
+) -> dict[str, Any]:
     test = evaluation.test
-    sample = test.iloc[: SAMPLE_ROWS]
+    sample = test.iloc[:SAMPLE_ROWS]
     X = model.encode_frame(sample)
     names = model.feature_names
     labels = [_label(n) for n in names]
@@ -146,16 +168,20 @@ def build_context(model: SegmentationModel, evaluation: "Evaluation", fitted: "F
     plots: dict[str, str] = {"importance": _importance_plot(tables)}
     titles = {"employability": "Employabilité (accès à l'emploi en 6 mois)", **NEEDS}
     order = ["employability", *[c for c in explained if c != "employability"]]
-    beeswarms = [(titles.get(target, target), _beeswarm(explained[target].values, explained[target].base, X, labels,
-                                                        target)) for target in order if target in explained]
+    beeswarms = [
+        (titles.get(target, target), _beeswarm(explained[target].values, explained[target].base, X, labels, target))
+        for target in order
+        if target in explained
+    ]
     spec = model.spec
     if model.has_employability:
         y = test[spec.employment_label.name].astype(bool).to_numpy().astype(int)
         scores = evaluation.scores
         plots["calibration"] = _calibration_plot(y, scores.p_employed, scores.p_employed_raw)
     if model.has_need:
-        matrix = evaluate.confusion(test[spec.need_label.name].astype(str).to_numpy(), evaluation.scores.need_proba,
-                                    model.need_classes)
+        matrix = evaluate.confusion(
+            test[spec.need_label.name].astype(str).to_numpy(), evaluation.scores.need_proba, model.need_classes
+        )
         plots["confusion"] = _confusion_plot(matrix, model.need_classes)
     importance = pd.DataFrame(tables)
     importance = importance.loc[importance.sum(axis=1).sort_values(ascending=False).index]
@@ -163,25 +189,39 @@ def build_context(model: SegmentationModel, evaluation: "Evaluation", fitted: "F
     audit = evaluation.audit
     return {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "tags": tags, "metrics": evaluation.metrics, "comparison": comparison_rows(evaluation.metrics),
-        "plots": plots, "beeswarms": beeswarms,
+        "tags": tags,
+        "metrics": evaluation.metrics,
+        "comparison": comparison_rows(evaluation.metrics),
+        "plots": plots,
+        "beeswarms": beeswarms,
         "importance_html": importance.to_html(float_format=lambda v: f"{v:.3f}", classes="table"),
-        "fairness_html": {name: t.to_html(float_format=lambda v: f"{v:.3f}", classes="table")
-                          for name, t in (audit.tables.items() if audit else [])},
-        "findings": audit.findings if audit else [], "worst": audit.worst if audit else {},
+        "fairness_html": {
+            name: t.to_html(float_format=lambda v: f"{v:.3f}", classes="table")
+            for name, t in (audit.tables.items() if audit else [])
+        },
+        "findings": audit.findings if audit else [],
+        "worst": audit.worst if audit else {},
         "searches": {k: v.__dict__ for k, v in fitted.searches.items()},
         "calibration_method": model.calibrator.method_ if model.calibrator is not None else None,
-        "bands": model.tier_bands.to_dict(), "spec": spec, "classes": model.need_classes,
+        "bands": model.tier_bands.to_dict(),
+        "spec": spec,
+        "classes": model.need_classes,
         "inputs": [(_label(c.name), c.name, c.role) for c in spec.inputs],
-        "audited": [c.name for c in spec.audited], "split": {
-            "train": len(fitted.split.train), "validation": len(fitted.split.validation),
-            "test": len(fitted.split.test)},
-        "review": model.review, "limits": KNOWN_LIMITS, "oversight": OVERSIGHT,
+        "audited": [c.name for c in spec.audited],
+        "split": {
+            "train": len(fitted.split.train),
+            "validation": len(fitted.split.validation),
+            "test": len(fitted.split.test),
+        },
+        "review": model.review,
+        "limits": KNOWN_LIMITS,
+        "oversight": OVERSIGHT,
     }
 
 
-def write_reports(model: SegmentationModel, evaluation: "Evaluation", fitted: "FittedModels",
-                  tags: dict[str, str], folder: Path) -> list[Path]:
+def write_reports(
+    model: SegmentationModel, evaluation: Evaluation, fitted: FittedModels, tags: dict[str, str], folder: Path
+) -> list[Path]:
     """Write ``model_report.html`` and ``model_card.md`` into ``folder``; return their paths."""
     context = build_context(model, evaluation, fitted, tags)
     env = _environment()

@@ -19,9 +19,9 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from core.config import DEFAULT_EXPERIMENT, PROJECT_ROOT, get_settings
 from features.io import read_table
 from features.spec import TrainingSpec, load_spec
-from core.config import DEFAULT_EXPERIMENT, PROJECT_ROOT, get_settings
 from models.segmentation import TierBands
 from training import baselines, evaluate, registry, report
 from training.evaluate import Evaluation
@@ -51,8 +51,9 @@ def file_sha256(path: str | Path) -> str:
 
 def git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -68,8 +69,9 @@ def _labels(frame: pd.DataFrame, spec: TrainingSpec) -> tuple[np.ndarray | None,
     return y_need, y_emp
 
 
-def evaluate_run(fitted: FittedModels, frame: pd.DataFrame, spec: TrainingSpec, seed: int,
-                 progress: Progress | None = None) -> Evaluation:
+def evaluate_run(
+    fitted: FittedModels, frame: pd.DataFrame, spec: TrainingSpec, seed: int, progress: Progress | None = None
+) -> Evaluation:
     """Model, baselines and Bayes figures on the test split, and the fairness audit."""
     model = fitted.model
     train = frame.iloc[fitted.split.train]
@@ -87,17 +89,33 @@ def evaluate_run(fitted: FittedModels, frame: pd.DataFrame, spec: TrainingSpec, 
     truth_emp = test[spec.truth_employment].to_numpy(dtype=float) if spec.truth_employment in test else None
     if truth_emp is not None and scores.p_employed is not None:
         metrics["tier_accuracy"] = evaluate.tier_accuracy(scores.p_employed, truth_emp, model.tier_bands)
-    metrics.update(evaluate.bayes_metrics(y_need if truth_need is not None else None, truth_need, classes,
-                                          y_emp if truth_emp is not None else None, truth_emp))
-    figures = _baselines(spec, train, test, y_need_tr, y_emp_tr, y_need, y_emp, classes, model.tier_bands,
-                         truth_emp, seed, progress)
+    metrics.update(
+        evaluate.bayes_metrics(
+            y_need if truth_need is not None else None,
+            truth_need,
+            classes,
+            y_emp if truth_emp is not None else None,
+            truth_emp,
+        )
+    )
+    figures = _baselines(
+        spec, train, test, y_need_tr, y_emp_tr, y_need, y_emp, classes, model.tier_bands, truth_emp, seed, progress
+    )
     for name, values in figures.items():
         metrics.update({f"baseline_{name}_{k}": v for k, v in values.items()})
     if progress:
         progress("fairness audit")
     need_pred = np.asarray(classes)[scores.need_index] if scores.need_proba is not None else None
-    audit = run_audit(test, spec, y_need=y_need, need_pred=need_pred, y_emp=y_emp, p_emp=scores.p_employed,
-                      tier=scores.tier, truth_emp=truth_emp)
+    audit = run_audit(
+        test,
+        spec,
+        y_need=y_need,
+        need_pred=need_pred,
+        y_emp=y_emp,
+        p_emp=scores.p_employed,
+        tier=scores.tier,
+        truth_emp=truth_emp,
+    )
     metrics.update(audit.metrics)
     return Evaluation(metrics=metrics, audit=audit, test=test, scores=scores, baseline_figures=figures)
 
@@ -109,8 +127,9 @@ def _truth_need(test: pd.DataFrame, spec: TrainingSpec, classes: list[str]) -> n
     return test[[columns[c] for c in classes]].to_numpy(dtype=float)
 
 
-def _baselines(spec, train, test, y_need_tr, y_emp_tr, y_need, y_emp, classes, bands, truth_emp, seed,
-               progress) -> dict[str, dict[str, float]]:
+def _baselines(
+    spec, train, test, y_need_tr, y_emp_tr, y_need, y_emp, classes, bands, truth_emp, seed, progress
+) -> dict[str, dict[str, float]]:
     figures: dict[str, dict[str, float]] = {"logreg": {}}
     if progress:
         progress("baseline: logistic regression")
@@ -142,9 +161,16 @@ def _baselines(spec, train, test, y_need_tr, y_emp_tr, y_need, y_emp, classes, b
     return figures
 
 
-def run_training(data: str | Path, spec_path: str | Path | None = None, experiment: str = DEFAULT_EXPERIMENT,
-                 seed: int = 0, n_trials: int = 3, tier_bands: TierBands | None = None, promote: bool = False,
-                 progress: Progress | None = None) -> RunResult:
+def run_training(
+    data: str | Path,
+    spec_path: str | Path | None = None,
+    experiment: str = DEFAULT_EXPERIMENT,
+    seed: int = 0,
+    n_trials: int = 3,
+    tier_bands: TierBands | None = None,
+    promote: bool = False,
+    progress: Progress | None = None,
+) -> RunResult:
     """Train, evaluate, audit, report and register one model version."""
     started = time.perf_counter()
     settings = get_settings()
@@ -155,8 +181,14 @@ def run_training(data: str | Path, spec_path: str | Path | None = None, experime
     frame = load_training_data(data, spec)
     fitted = fit_segmentation(frame, spec, seed=seed, n_trials=n_trials, tier_bands=tier_bands, progress=progress)
     evaluation = evaluate_run(fitted, frame, spec, seed, progress)
-    tags = {"data_sha256": file_sha256(data), "git_commit": git_commit(), "spec_sha256": spec.digest(),
-            "spec_name": spec.name, "seed": str(seed), "data_file": Path(data).name}
+    tags = {
+        "data_sha256": file_sha256(data),
+        "git_commit": git_commit(),
+        "spec_sha256": spec.digest(),
+        "spec_name": spec.name,
+        "seed": str(seed),
+        "data_file": Path(data).name,
+    }
     experiment_id = registry.ensure_experiment(client, experiment, settings)
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.set_tags(tags)
@@ -175,16 +207,28 @@ def run_training(data: str | Path, spec_path: str | Path | None = None, experime
         example = frame.iloc[fitted.split.test[:5]]
         version = registry.log_and_register(fitted.model, example, tags, client)
     promotion = registry.promote(client, version) if promote else None
-    return RunResult(run_id=run.info.run_id, version=version, metrics=evaluation.metrics,
-                     findings=evaluation.audit.findings if evaluation.audit else [],
-                     seconds=time.perf_counter() - started, promotion=promotion)
+    return RunResult(
+        run_id=run.info.run_id,
+        version=version,
+        metrics=evaluation.metrics,
+        findings=evaluation.audit.findings if evaluation.audit else [],
+        seconds=time.perf_counter() - started,
+        promotion=promotion,
+    )
 
 
 def _params(fitted: FittedModels, spec: TrainingSpec, rows: int, seed: int, n_trials: int) -> dict[str, Any]:
-    params: dict[str, Any] = {"rows": rows, "seed": seed, "n_trials": n_trials, "spec": spec.name,
-                              "train_rows": len(fitted.split.train), "validation_rows": len(fitted.split.validation),
-                              "test_rows": len(fitted.split.test),
-                              "tier_band_A": fitted.model.tier_bands.a, "tier_band_B": fitted.model.tier_bands.b}
+    params: dict[str, Any] = {
+        "rows": rows,
+        "seed": seed,
+        "n_trials": n_trials,
+        "spec": spec.name,
+        "train_rows": len(fitted.split.train),
+        "validation_rows": len(fitted.split.validation),
+        "test_rows": len(fitted.split.test),
+        "tier_band_A": fitted.model.tier_bands.a,
+        "tier_band_B": fitted.model.tier_bands.b,
+    }
     for name, result in fitted.searches.items():
         params.update({f"{name}_{k}": v for k, v in result.params.items()})
         params[f"{name}_best_iteration"] = result.best_iteration

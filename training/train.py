@@ -48,8 +48,9 @@ class Split:
     test: np.ndarray
 
 
-def split_rows(frame: pd.DataFrame, spec: TrainingSpec, seed: int, validation: float = 0.15,
-               test: float = 0.15) -> Split:
+def split_rows(
+    frame: pd.DataFrame, spec: TrainingSpec, seed: int, validation: float = 0.15, test: float = 0.15
+) -> Split:
     """Stratified, reproducible split (by need, and employment, when present)."""
     strata = pd.Series("", index=frame.index)
     for label in (spec.need_label, spec.employment_label):
@@ -59,8 +60,9 @@ def split_rows(frame: pd.DataFrame, spec: TrainingSpec, seed: int, validation: f
     stratify = strata.to_numpy() if strata.value_counts().min() >= 3 else None
     rest, test_idx = train_test_split(positions, test_size=test, random_state=seed, stratify=stratify)
     rest_strata = stratify[rest] if stratify is not None else None
-    train_idx, val_idx = train_test_split(rest, test_size=validation / (1 - test), random_state=seed + 1,
-                                          stratify=rest_strata)
+    train_idx, val_idx = train_test_split(
+        rest, test_size=validation / (1 - test), random_state=seed + 1, stratify=rest_strata
+    )
     return Split(train=np.sort(train_idx), validation=np.sort(val_idx), test=np.sort(test_idx))
 
 
@@ -83,27 +85,43 @@ def _fit_lgbm(objective: str, X_tr, y_tr, X_val, y_val, params, seed, categorica
         # LightGBM 4.7 deprecates eval_set for eval_X/eval_y, but only eval_set applies the
         # classifier's label encoding to string labels of the validation split.
         warnings.simplefilter("ignore", category=lgb.basic.LGBMDeprecationWarning)
-        model.fit(X_tr, y_tr, eval_set=[(X_val, y_val)], categorical_feature=categorical,
-                  callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)])
+        model.fit(
+            X_tr,
+            y_tr,
+            eval_set=[(X_val, y_val)],
+            categorical_feature=categorical,
+            callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+        )
     return model
 
 
-def search(objective: str, X_tr, y_tr, X_val, y_val, seed: int, n_trials: int, categorical: list[int],
-           progress: Progress | None = None) -> tuple[lgb.LGBMClassifier, SearchResult]:
+def search(
+    objective: str,
+    X_tr,
+    y_tr,
+    X_val,
+    y_val,
+    seed: int,
+    n_trials: int,
+    categorical: list[int],
+    progress: Progress | None = None,
+) -> tuple[lgb.LGBMClassifier, SearchResult]:
     """Seeded search over :data:`SEARCH_SPACE`, each candidate early-stopped on validation log loss."""
     best_model, best = None, None
     trials = []
     for i, params in enumerate(_candidates(n_trials, seed)):
         model = _fit_lgbm(objective, X_tr, y_tr, X_val, y_val, params, seed, categorical)
         score = float(log_loss(y_val, model.predict_proba(X_val), labels=model.classes_))
-        trials.append({**params, "best_iteration": int(model.best_iteration_ or model.n_estimators),
-                       "validation_log_loss": score})
+        trials.append(
+            {**params, "best_iteration": int(model.best_iteration_ or model.n_estimators), "validation_log_loss": score}
+        )
         if progress:
             progress(f"{objective} candidate {i + 1}: log loss {score:.4f} at {trials[-1]['best_iteration']} trees")
         if best is None or score < best.validation_score:
             best_model = model
-            best = SearchResult(params=dict(params), best_iteration=trials[-1]["best_iteration"],
-                                validation_score=score)
+            best = SearchResult(
+                params=dict(params), best_iteration=trials[-1]["best_iteration"], validation_score=score
+            )
     best.trials = trials
     return best_model, best
 
@@ -115,8 +133,14 @@ class FittedModels:
     searches: dict[str, SearchResult]
 
 
-def fit_segmentation(frame: pd.DataFrame, spec: TrainingSpec, seed: int = 0, n_trials: int = 3,
-                     tier_bands: TierBands | None = None, progress: Progress | None = None) -> FittedModels:
+def fit_segmentation(
+    frame: pd.DataFrame,
+    spec: TrainingSpec,
+    seed: int = 0,
+    n_trials: int = 3,
+    tier_bands: TierBands | None = None,
+    progress: Progress | None = None,
+) -> FittedModels:
     """Split ``frame`` and fit the need and employability pipelines declared by ``spec``."""
     split = split_rows(frame, spec, seed)
     train, val = frame.iloc[split.train], frame.iloc[split.validation]
@@ -139,14 +163,24 @@ def fit_segmentation(frame: pd.DataFrame, spec: TrainingSpec, seed: int = 0, n_t
         name = spec.employment_label.name
         y_tr = train[name].astype(bool).to_numpy().astype(int)
         y_val = val[name].astype(bool).to_numpy().astype(int)
-        clf, searches["employability"] = search("binary", X_tr, y_tr, X_val, y_val, seed, n_trials, categorical,
-                                                progress)
+        clf, searches["employability"] = search(
+            "binary", X_tr, y_tr, X_val, y_val, seed, n_trials, categorical, progress
+        )
         emp_pipeline = Pipeline([("encode", encoder), ("classifier", clf)])
         calibrator = ProbabilityCalibrator(random_state=seed).fit(clf.predict_proba(X_val)[:, 1], y_val)
         if progress:
-            progress(f"calibration: {calibrator.method_} (validation Brier by method: "
-                     + ", ".join(f"{k} {v:.4f}" for k, v in calibrator.scores_.items()) + ")")
-    model = SegmentationModel(spec=spec, need_pipeline=need_pipeline, need_classes=classes,
-                              emp_pipeline=emp_pipeline, calibrator=calibrator,
-                              tier_bands=tier_bands or TierBands(), review=ReviewPolicy())
+            progress(
+                f"calibration: {calibrator.method_} (validation Brier by method: "
+                + ", ".join(f"{k} {v:.4f}" for k, v in calibrator.scores_.items())
+                + ")"
+            )
+    model = SegmentationModel(
+        spec=spec,
+        need_pipeline=need_pipeline,
+        need_classes=classes,
+        emp_pipeline=emp_pipeline,
+        calibrator=calibrator,
+        tier_bands=tier_bands or TierBands(),
+        review=ReviewPolicy(),
+    )
     return FittedModels(model=model, split=split, searches=searches)

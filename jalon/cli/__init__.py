@@ -11,8 +11,11 @@ import typer
 
 from jalon.cli import batch, data, models, serve
 
-app = typer.Typer(help="Jalon: explained need and employability suggestions that advisors confirm or override.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Jalon: explained need and employability suggestions that advisors confirm or override.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 app.add_typer(data.data_app, name="data")
 for group in (models.app, batch.app, serve.app):
     for info in group.registered_commands:

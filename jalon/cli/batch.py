@@ -1,8 +1,9 @@
 """Command-line faces of batch scoring, milestone review and model 2 allocation.
 
 ``jalon score``, ``jalon review`` and ``jalon allocate``: each is a thin wrapper over
-:mod:`batch.score`, :mod:`batch.review` and :func:`policy.allocate`. Bad input (unreadable file, invalid row, bad date, unknown
-model) prints one clear line on stderr and exits with status 2, never a traceback.
+:mod:`batch.score`, :mod:`batch.review` and :func:`policy.allocate`. Bad input (unreadable
+file, invalid row, bad date, unknown model) prints one clear line on stderr and exits with
+status 2, never a traceback.
 Only pseudonymous ids are printed.
 """
 
@@ -52,7 +53,7 @@ def _model_version(uri: str) -> str:
     """The registry version behind ``models:/name@alias`` or ``models:/name/3`` (else the URI)."""
     if not uri.startswith("models:/"):
         return uri
-    rest = uri[len("models:/"):]
+    rest = uri[len("models:/") :]
     try:
         from mlflow.tracking import MlflowClient
 
@@ -61,7 +62,7 @@ def _model_version(uri: str) -> str:
             return str(MlflowClient().get_model_version_by_alias(name, alias).version)
         name, _, version = rest.partition("/")
         return version or uri
-    except Exception:  # noqa: BLE001 - the version is informative only
+    except Exception:
         return uri
 
 
@@ -71,21 +72,39 @@ def _model_version(uri: str) -> str:
 @command(app, "score")
 def score_command(
     data: Annotated[Path, typer.Option("--data", help="Profiles to score (.parquet or .csv), one row per person.")],
-    out_path: Annotated[Path, typer.Option("--out", help="Output file (.parquet or .csv); written only if every "
-                                                         "row is valid.")],
-    explain: Annotated[bool, typer.Option("--explain/--no-explain", help="Add need_factors and "
-                                          "employability_factors: the JSON explanations POST /suggest returns.")] = False,
-    model: Annotated[str, typer.Option("--model", help="Model URI (registry) or local MLflow model folder.")] = DEFAULT_MODEL,
-    chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="Rows read, scored and written at a time "
-                                            "(bounds memory; the output does not depend on it).")] = 50_000,
-    decision_date: Annotated[str | None, typer.Option("--decision-date", help="Start of the recommended durations, "
-                                                      "YYYY-MM-DD (milestone dates); default today.")] = None,
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Output file (.parquet or .csv); written only if every row is valid.")
+    ],
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain/--no-explain",
+            help="Add need_factors and employability_factors: the JSON explanations POST /suggest returns.",
+        ),
+    ] = False,
+    model: Annotated[
+        str, typer.Option("--model", help="Model URI (registry) or local MLflow model folder.")
+    ] = DEFAULT_MODEL,
+    chunk_rows: Annotated[
+        int,
+        typer.Option(
+            "--chunk-rows",
+            min=1,
+            help="Rows read, scored and written at a time (bounds memory; the output does not depend on it).",
+        ),
+    ] = 50_000,
+    decision_date: Annotated[
+        str | None,
+        typer.Option(
+            "--decision-date", help="Start of the recommended durations, YYYY-MM-DD (milestone dates); default today."
+        ),
+    ] = None,
 ) -> None:
     """Score every profile of a file: need, employability tier, recommendation (and explanations)."""
+    from batch.score import ScoringError, count_rows, score_file
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError
     from policy import CatalogueError
-    from batch.score import ScoringError, count_rows, score_file
 
     start_date = parse_date(decision_date, "--decision-date")
     try:
@@ -97,8 +116,14 @@ def score_command(
         fail(f"{data}: no such file")
     loaded = _load_model(model)
     total = count_rows(data)
-    columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn(),
-               TextColumn("{task.fields[rate]}")]
+    columns = [
+        TextColumn("scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]}"),
+    ]
     started = time.perf_counter()
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("score", total=total, rate="")
@@ -108,15 +133,27 @@ def score_command(
             bar.update(task, completed=done, total=of, rate=f"{rate:,.0f} rows/s")
 
         try:
-            summary = score_file(data, out_path, loaded, explain=explain, chunk_rows=chunk_rows,
-                                 decision_date=start_date, progress=progress, model_label=model)
+            summary = score_file(
+                data,
+                out_path,
+                loaded,
+                explain=explain,
+                chunk_rows=chunk_rows,
+                decision_date=start_date,
+                progress=progress,
+                model_label=model,
+            )
         except DataValidationError as exc:
             fail(_validation_line(exc) + "; nothing was written")
         except (DataFileError, ScoringError, CatalogueError) as exc:
             fail(f"{exc}; nothing was written")
-    out.print(f"scored {summary.rows:,} rows in {summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s), "
-              f"peak memory {summary.peak_rss_mb:,.0f} MiB, {summary.needs_review:,} flagged for careful review "
-              f"→ {summary.out}", highlight=False, soft_wrap=True)
+    out.print(
+        f"scored {summary.rows:,} rows in {summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s), "
+        f"peak memory {summary.peak_rss_mb:,.0f} MiB, {summary.needs_review:,} flagged for careful review "
+        f"→ {summary.out}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 # --------------------------------------------------------------------------- review
@@ -125,23 +162,36 @@ def score_command(
 @command(app, "review")
 def review_command(
     data: Annotated[Path, typer.Option("--data", help="Current profiles (.parquet or .csv), matched by person_id.")],
-    as_of: Annotated[str, typer.Option("--as-of", help="Review date YYYY-MM-DD: decisions whose milestone is on or "
-                                        "before it are due.")],
-    out_path: Annotated[Path | None, typer.Option("--out", help="Write the changed people here (.parquet or .csv), "
-                                                  "with <stem>.missing and <stem>.summary.json beside it.")] = None,
-    db_url: Annotated[str | None, typer.Option("--db-url", help="Decisions database URL; default JALON_DB_URL or "
-                                               "$JALON_HOME/decisions.db.")] = None,
-    model: Annotated[str, typer.Option("--model", help="Model URI (registry) or local MLflow model folder.")] = DEFAULT_MODEL,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="Changed people shown in the terminal table "
-                                       "(all are in --out).")] = 50,
+    as_of: Annotated[
+        str,
+        typer.Option("--as-of", help="Review date YYYY-MM-DD: decisions whose milestone is on or before it are due."),
+    ],
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the changed people here (.parquet or .csv), "
+            "with <stem>.missing and <stem>.summary.json beside it.",
+        ),
+    ] = None,
+    db_url: Annotated[
+        str | None,
+        typer.Option("--db-url", help="Decisions database URL; default JALON_DB_URL or $JALON_HOME/decisions.db."),
+    ] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="Model URI (registry) or local MLflow model folder.")
+    ] = DEFAULT_MODEL,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="Changed people shown in the terminal table (all are in --out).")
+    ] = 50,
 ) -> None:
     """Re-score the people due at their milestone and list those whose need or tier changed."""
     from sqlalchemy.engine import make_url
 
+    from batch.review import ReviewInputError, field_label_fr, review, write_review
+    from core.config import get_settings
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError
-    from core.config import get_settings
-    from batch.review import ReviewInputError, field_label_fr, review, write_review
     from records import DecisionStore, StoreError
 
     when = parse_date(as_of, "--as-of")
@@ -156,11 +206,15 @@ def review_command(
     url = db_url or get_settings().db_url
     try:
         parsed = make_url(url)
-    except Exception:  # noqa: BLE001 - any parse error is a bad option
+    except Exception:
         fail(f"--db-url: {url!r} is not a database URL")
     database = parsed.database or ""
-    if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
-            and not database.startswith("file:") and not Path(database).is_file():
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+        and not Path(database).is_file()
+    ):
         fail(f"no decisions database at {database}")
     loaded = _load_model(model)
     try:
@@ -178,16 +232,32 @@ def review_command(
         store.dispose()
 
     c = result.counts
-    out.print(f"review as of {when.isoformat()}: {c['due']:,} due, {c['rescored']:,} re-scored, "
-              f"{c['changed']:,} changed, {c['unchanged']:,} unchanged, {c['missing']:,} missing from {data}",
-              highlight=False, soft_wrap=True)
+    out.print(
+        f"review as of {when.isoformat()}: {c['due']:,} due, {c['rescored']:,} re-scored, "
+        f"{c['changed']:,} changed, {c['unchanged']:,} unchanged, {c['missing']:,} missing from {data}",
+        highlight=False,
+        soft_wrap=True,
+    )
     if len(result.changes):
-        table = Table("person_id", "milestone", "recorded", "new", "changed", "what moved",
-                      title=f"Need or tier changed ({min(limit, len(result.changes))} of {len(result.changes)} shown)")
+        table = Table(
+            "person_id",
+            "milestone",
+            "recorded",
+            "new",
+            "changed",
+            "what moved",
+            title=f"Need or tier changed ({min(limit, len(result.changes))} of {len(result.changes)} shown)",
+        )
         for row in result.changes.head(limit).itertuples(index=False):
             fields = [field_label_fr(f) for f in str(row.moved_fields or "").split(";") if f]
-            table.add_row(str(row.person_id), str(row.milestone_date), f"{row.recorded_need} / {row.recorded_tier}",
-                          f"{row.new_need} / {row.new_tier}", str(row.changed), ", ".join(fields[:4]))
+            table.add_row(
+                str(row.person_id),
+                str(row.milestone_date),
+                f"{row.recorded_need} / {row.recorded_tier}",
+                f"{row.new_need} / {row.new_tier}",
+                str(row.changed),
+                ", ".join(fields[:4]),
+            )
         out.print(table)
     if len(result.missing):
         shown = ", ".join(map(str, result.missing["person_id"].head(20)))
@@ -215,9 +285,12 @@ def _read_scored(path: Path, order_by: str):
     if not path.is_file():
         raise DataFileError(f"{path}: no such file")
     try:
-        header = (pq.ParquetFile(path).schema_arrow.names if fmt == "parquet"
-                  else list(pd.read_csv(path, nrows=0, dtype=str).columns))
-    except Exception as exc:  # noqa: BLE001 - unreadable file
+        header = (
+            pq.ParquetFile(path).schema_arrow.names
+            if fmt == "parquet"
+            else list(pd.read_csv(path, nrows=0, dtype=str).columns)
+        )
+    except Exception as exc:
         raise DataFileError(f"{path}: cannot be read as {fmt}: {exc}") from exc
     wanted = ["person_id", "agency_id", "need", "p_employed", order_by, *GROUP_COLUMNS]
     columns = [c for c in dict.fromkeys(wanted) if c in header]
@@ -226,8 +299,11 @@ def _read_scored(path: Path, order_by: str):
         for name in dict.fromkeys(["p_employed", order_by]):
             if name in frame.columns:
                 frame[name] = pd.to_numeric(frame[name].str.strip(), errors="coerce")
-        rules = [rule_from_field(FIELDS_BY_NAME[c], required=False, nullable=True)
-                 for c in GROUP_COLUMNS if c in frame.columns and c in FIELDS_BY_NAME and c != "tier"]
+        rules = [
+            rule_from_field(FIELDS_BY_NAME[c], required=False, nullable=True)
+            for c in GROUP_COLUMNS
+            if c in frame.columns and c in FIELDS_BY_NAME and c != "tier"
+        ]
         frame = validate_frame(frame, rules, source=str(path))
     return frame
 
@@ -235,18 +311,33 @@ def _read_scored(path: Path, order_by: str):
 @command(app, "allocate")
 def allocate_command(
     scored: Annotated[Path, typer.Option("--scored", help="Output of jalon score (.parquet or .csv).")],
-    agency_config: Annotated[Path, typer.Option("--agency-config", help="Capacities and priority (.yaml, .yml or "
-                                                ".json): referents, caseload, provider places...")],
-    out_path: Annotated[Path, typer.Option("--out", help="Assignments (.parquet or .csv); <stem>.summary.json "
-                                           "beside it.")],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Allocation date YYYY-MM-DD (start of intensive "
-                                              "support); default today.")] = None,
+    agency_config: Annotated[
+        Path,
+        typer.Option(
+            "--agency-config",
+            help="Capacities and priority (.yaml, .yml or .json): referents, caseload, provider places...",
+        ),
+    ],
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Assignments (.parquet or .csv); <stem>.summary.json beside it.")
+    ],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Allocation date YYYY-MM-DD (start of intensive support); default today."),
+    ] = None,
 ) -> None:
     """Model 2: give the intensive places first, then the provider's, then large portfolios."""
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError
-    from policy import (TRACK_LABELS_FR, TRACKS, AgencyConfigError, AllocationInputError, allocate,
-                        load_agency_config, write_allocation)
+    from policy import (
+        TRACK_LABELS_FR,
+        TRACKS,
+        AgencyConfigError,
+        AllocationInputError,
+        allocate,
+        load_agency_config,
+        write_allocation,
+    )
 
     when = parse_date(as_of, "--as-of") or date.today()
     try:
@@ -261,8 +352,9 @@ def allocate_command(
     written, side = write_allocation(result, out_path)
 
     cap = result.capacity_used
-    table = Table("track", "capacity", "used", title=f"Allocation as of {when.isoformat()}: "
-                                                     f"{len(result.assignments):,} people")
+    table = Table(
+        "track", "capacity", "used", title=f"Allocation as of {when.isoformat()}: {len(result.assignments):,} people"
+    )
     for track in TRACKS:
         part = cap[cap["track"] == track]
         unlimited = part["capacity"].isna().any()
@@ -274,9 +366,18 @@ def allocate_command(
         per = Table("agency", *TRACKS, title="Used / capacity per agency")
         for agency in agencies:
             part = cap[cap["agency_id"] == agency].set_index("track")
-            per.add_row(str(agency), *(
-                f"{int(part.at[t, 'used']):,}" + ("" if t == "UNALLOCATED" or part["capacity"].isna()[t]
-                                                  else f" / {int(part.at[t, 'capacity']):,}") for t in TRACKS))
+            per.add_row(
+                str(agency),
+                *(
+                    f"{int(part.at[t, 'used']):,}"
+                    + (
+                        ""
+                        if t == "UNALLOCATED" or part["capacity"].isna()[t]
+                        else f" / {int(part.at[t, 'capacity']):,}"
+                    )
+                    for t in TRACKS
+                ),
+            )
         out.print(per)
     out.print(f"left out of intensive support (eligible, no place): {len(result.left_out):,}", highlight=False)
     out.print(f"wrote {written} and {side}", highlight=False, soft_wrap=True)

@@ -18,11 +18,14 @@ data_app = typer.Typer(help="Make and check data files.", no_args_is_help=True)
 def data_synth(
     rows: Annotated[int, typer.Option(min=1, help="Number of people to generate.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives a byte-identical file.")] = 1,
-    out_path: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")] = Path(
-        "synthetic.parquet"),
-    label_bias: Annotated[str | None, typer.Option(
-        help="Make one group's recorded labels worse than its true ones, e.g. nationality_group=NON_EU=0.5 "
-             "(off by default; for demonstrating the fairness audit).")] = None,
+    out_path: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")] = Path("synthetic.parquet"),
+    label_bias: Annotated[
+        str | None,
+        typer.Option(
+            help="Make one group's recorded labels worse than its true ones, e.g. nationality_group=NON_EU=0.5 "
+            "(off by default; for demonstrating the fairness audit)."
+        ),
+    ] = None,
     report: Annotated[bool, typer.Option(help="Print the calibration marginals and the Bayes figures.")] = True,
 ) -> None:
     """Generate a synthetic population calibrated on published figures, with its true probabilities."""

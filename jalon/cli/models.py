@@ -30,8 +30,16 @@ def train(
     from training.run import run_training
 
     bands = TierBands(a=tier_a, b=tier_b)
-    result = run_training(data, spec, experiment=experiment, seed=seed, n_trials=trials, tier_bands=bands,
-                          promote=False, progress=progress)
+    result = run_training(
+        data,
+        spec,
+        experiment=experiment,
+        seed=seed,
+        n_trials=trials,
+        tier_bands=bands,
+        promote=False,
+        progress=progress,
+    )
     table = Table("metric", "value", title=f"Test-split figures, version {result.version}")
     for key in sorted(result.metrics):
         table.add_row(key, f"{result.metrics[key]:.4f}")
@@ -73,12 +81,29 @@ def models() -> None:
     from training import registry
 
     client = registry.configure(get_settings())
-    table = Table("version", "aliases", "created", "need_macro_f1", "emp_auc", "emp_ece",
-                  "fair_missed_gap", "fair_ece_gap", "seed", "forced")
+    table = Table(
+        "version",
+        "aliases",
+        "created",
+        "need_macro_f1",
+        "emp_auc",
+        "emp_ece",
+        "fair_missed_gap",
+        "fair_ece_gap",
+        "seed",
+        "forced",
+    )
     for v in registry.list_versions(client):
         m = v.metrics
-        table.add_row(v.version, ",".join(v.aliases), v.created,
-                      *(f"{m[k]:.4f}" if k in m else "—" for k in
-                        ("need_macro_f1", "emp_auc", "emp_ece", "fair_max_missed_support_gap", "fair_max_ece_gap")),
-                      v.tags.get("seed", ""), v.tags.get("forced_promotion_reason", ""))
+        table.add_row(
+            v.version,
+            ",".join(v.aliases),
+            v.created,
+            *(
+                f"{m[k]:.4f}" if k in m else "—"
+                for k in ("need_macro_f1", "emp_auc", "emp_ece", "fair_max_missed_support_gap", "fair_max_ece_gap")
+            ),
+            v.tags.get("seed", ""),
+            v.tags.get("forced_promotion_reason", ""),
+        )
     out.print(table)

@@ -18,8 +18,9 @@ app = typer.Typer()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
-    workers: Annotated[int, typer.Option(min=1, help="Server worker processes (one per core; each loads the "
-                                                     "model, about 330 MiB).")] = DEFAULT_WORKERS,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server worker processes (one per core; each loads the model, about 330 MiB).")
+    ] = DEFAULT_WORKERS,
 ) -> None:
     """Serve the champion model with BentoML (imported from the MLflow registry first)."""
     import subprocess
@@ -32,11 +33,15 @@ def serve(
         tag, version = import_champion(settings)
     except NoChampion as exc:
         fail(str(exc), code=1)
-    env = {**os.environ, "BENTOML_HOME": str(settings.bentoml_home), "JALON_BENTO_MODEL": tag,
-           "JALON_HOME": str(settings.home), "JALON_WORKERS": str(workers)}
+    env = {
+        **os.environ,
+        "BENTOML_HOME": str(settings.bentoml_home),
+        "JALON_BENTO_MODEL": tag,
+        "JALON_HOME": str(settings.home),
+        "JALON_WORKERS": str(workers),
+    }
     err.log(f"serving {tag} (registry version {version}) on http://{host}:{port} — advisor page at /ui/")
-    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:Jalon", "--host", host,
-               "--port", str(port)]
+    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:Jalon", "--host", host, "--port", str(port)]
     raise typer.Exit(subprocess.call(command, cwd=PROJECT_ROOT, env=env))
 
 

@@ -118,8 +118,9 @@ class AgencyConfig(StrictModel):
             if not self.agencies:
                 raise ValueError("agencies: must list at least one agency")
             if self.agency_id is not None:
-                raise ValueError("agency_id: give either agency_id (one agency) or agencies (one entry per agency), "
-                                 "not both")
+                raise ValueError(
+                    "agency_id: give either agency_id (one agency) or agencies (one entry per agency), not both"
+                )
             for key, entry in self.agencies.items():
                 if entry.referents is None and self.referents is None:
                     raise ValueError(f"agencies.{key}.referents: missing field (and no top-level default)")
@@ -128,8 +129,14 @@ class AgencyConfig(StrictModel):
     def for_agency(self, agency_id: str | None) -> ResolvedCapacity:
         """Capacities for ``agency_id`` (or the single pool when not per agency)."""
         if self.agencies is None:
-            return ResolvedCapacity(self.agency_id, int(self.referents or 0), self.caseload_per_referent,
-                                    self.intensive_months, self.external_provider_places, self.large_portfolio_places)
+            return ResolvedCapacity(
+                self.agency_id,
+                int(self.referents or 0),
+                self.caseload_per_referent,
+                self.intensive_months,
+                self.external_provider_places,
+                self.large_portfolio_places,
+            )
         if agency_id not in self.agencies:
             raise KeyError(agency_id)
         e = self.agencies[agency_id]
@@ -138,9 +145,14 @@ class AgencyConfig(StrictModel):
         def pick(name: str) -> Any:
             return getattr(e, name) if name in given else getattr(self, name)
 
-        return ResolvedCapacity(agency_id, int(pick("referents")), pick("caseload_per_referent"),
-                                pick("intensive_months"), pick("external_provider_places"),
-                                pick("large_portfolio_places"))
+        return ResolvedCapacity(
+            agency_id,
+            int(pick("referents")),
+            pick("caseload_per_referent"),
+            pick("intensive_months"),
+            pick("external_provider_places"),
+            pick("large_portfolio_places"),
+        )
 
 
 def _config_errors(exc: ValidationError, source: str) -> AgencyConfigError:

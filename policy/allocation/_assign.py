@@ -101,8 +101,9 @@ def _validate(scored: pd.DataFrame, config: AgencyConfig) -> None:
     needs = pd.unique(scored["need"])
     bad = [n for n in needs if not isinstance(n, str) or n not in NEEDS]
     if bad:
-        raise AllocationInputError(f"need: unknown code(s) {sorted(map(repr, bad))[:5]}; "
-                                   f"expected one of {', '.join(NEED_CODES)}")
+        raise AllocationInputError(
+            f"need: unknown code(s) {sorted(map(repr, bad))[:5]}; expected one of {', '.join(NEED_CODES)}"
+        )
     for col in dict.fromkeys(("p_employed", order_by)):
         values = pd.to_numeric(scored[col], errors="coerce")
         if values.isna().any():
@@ -125,16 +126,18 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
     # --- agency groups and their capacities
     if config.agencies is not None:
         if not has_agency:
-            raise AllocationInputError("the configuration is per agency (agencies:) but the scored table has no "
-                                       "agency_id column")
+            raise AllocationInputError(
+                "the configuration is per agency (agencies:) but the scored table has no agency_id column"
+            )
         agency_text = scored["agency_id"].astype(str).where(scored["agency_id"].notna(), None)
         if agency_text.isna().any():
             raise AllocationInputError(f"agency_id: {int(agency_text.isna().sum())} row(s) have no value")
         group, agencies = pd.factorize(agency_text, sort=True)
         unknown = [a for a in agencies if a not in config.agencies]
         if unknown:
-            raise AllocationInputError(f"agency_id: no entry under agencies: in the configuration for "
-                                       f"{', '.join(map(repr, unknown[:5]))}")
+            raise AllocationInputError(
+                f"agency_id: no entry under agencies: in the configuration for {', '.join(map(repr, unknown[:5]))}"
+            )
         pools = [config.for_agency(a) for a in agencies]
     else:
         if has_agency and config.agency_id is not None:
@@ -142,14 +145,17 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
             if others or scored["agency_id"].isna().any():
                 raise AllocationInputError(
                     f"agency_id: the configuration is for agency {config.agency_id!r} but the table also holds "
-                    f"{', '.join(map(repr, sorted(others)[:5])) or 'rows without agency'}")
+                    f"{', '.join(map(repr, sorted(others)[:5])) or 'rows without agency'}"
+                )
         group = np.zeros(n, dtype=np.int64)
         pools = [config.for_agency(None)]
     group = np.asarray(group, dtype=np.int64)
     cap_int = np.array([p.intensive_places for p in pools], dtype=np.int64)
     cap_ext = np.array([p.external_provider_places for p in pools], dtype=np.int64)
-    cap_lp = np.array([np.iinfo(np.int64).max if p.large_portfolio_places is None else p.large_portfolio_places
-                       for p in pools], dtype=np.int64)
+    cap_lp = np.array(
+        [np.iinfo(np.int64).max if p.large_portfolio_places is None else p.large_portfolio_places for p in pools],
+        dtype=np.int64,
+    )
 
     # --- sort keys
     pid = _person_key(scored["person_id"])
@@ -199,7 +205,8 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
     ]
     reason_code = np.select(
         [intensive, external & eligible, external, portfolio & eligible, portfolio],
-        [0, 1, 2, 3, 4], default=5,
+        [0, 1, 2, 3, 4],
+        default=5,
     )
 
     # --- canonical output order: agency, then person id
@@ -220,8 +227,7 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
     for g, pool in enumerate(pools):
         for t, track in enumerate(TRACKS):
             cap = pool.capacity(track)
-            cap_rows.append({"agency_id": pool.agency_id, "track": track,
-                             "capacity": cap, "used": int(counts[g, t])})
+            cap_rows.append({"agency_id": pool.agency_id, "track": track, "capacity": cap, "used": int(counts[g, t])})
             if cap is not None and counts[g, t] > cap:  # pragma: no cover - guarded by construction
                 raise AssertionError(f"capacity exceeded for {track} in {pool.agency_id}")
     capacity_used = pd.DataFrame(cap_rows)
@@ -242,6 +248,12 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
 
     by_group = group_shares(scored, track_code)
     totals = {t: int(counts[:, k].sum()) for k, t in enumerate(TRACKS)}
-    return AllocationResult(assignments=assignments, capacity_used=capacity_used, left_out=left_out,
-                            by_group=by_group, as_of=as_of, config=config, counts=totals)
-
+    return AllocationResult(
+        assignments=assignments,
+        capacity_used=capacity_used,
+        left_out=left_out,
+        by_group=by_group,
+        as_of=as_of,
+        config=config,
+        counts=totals,
+    )

@@ -27,7 +27,13 @@ TRACK_LABELS_FR: dict[str, str] = {
 }
 #: Columns whose groups ``by_group`` reports when present (``tier`` for like-with-like reading).
 GROUP_COLUMNS: tuple[str, ...] = (
-    "sex", "nationality_group", "age", "disability_recognition", "rsa_recipient", "qpv_resident", "tier",
+    "sex",
+    "nationality_group",
+    "age",
+    "disability_recognition",
+    "rsa_recipient",
+    "qpv_resident",
+    "tier",
 )
 
 
@@ -55,15 +61,22 @@ class AllocationResult:
     def summary(self) -> dict:
         cap = []
         for row in self.capacity_used.itertuples(index=False):
-            cap.append({
-                "agency_id": None if pd.isna(row.agency_id) else str(row.agency_id),
-                "track": row.track,
-                "capacity": None if pd.isna(row.capacity) else int(row.capacity),
-                "used": int(row.used),
-            })
+            cap.append(
+                {
+                    "agency_id": None if pd.isna(row.agency_id) else str(row.agency_id),
+                    "track": row.track,
+                    "capacity": None if pd.isna(row.capacity) else int(row.capacity),
+                    "used": int(row.used),
+                }
+            )
         groups = [
-            {"group_column": r.group_column, "group_value": r.group_value, "track": r.track,
-             "count": int(r.count), "share": round(float(r.share), 6)}
+            {
+                "group_column": r.group_column,
+                "group_value": r.group_value,
+                "track": r.track,
+                "count": int(r.count),
+                "share": round(float(r.share), 6),
+            }
             for r in self.by_group.itertuples(index=False)
         ]
         return {
@@ -78,7 +91,6 @@ class AllocationResult:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.summary(), ensure_ascii=False, indent=indent, sort_keys=False)
-
 
 
 def _group_codes(series: pd.Series, column: str) -> tuple[np.ndarray, list[str]]:
@@ -110,8 +122,8 @@ def group_shares(scored: pd.DataFrame, track_code: np.ndarray) -> pd.DataFrame:
             for t, track in enumerate(TRACKS):
                 rows.append((column, labels[g], track, int(counts[g, t]), counts[g, t] / total))
     return pd.DataFrame(rows, columns=["group_column", "group_value", "track", "count", "share"]).astype(
-        {"count": np.int64, "share": np.float64})
-
+        {"count": np.int64, "share": np.float64}
+    )
 
 
 def summary_path(out_path: str | Path) -> Path:
@@ -134,4 +146,3 @@ def write_allocation(result: AllocationResult, out_path: str | Path) -> tuple[Pa
     side = summary_path(out_path)
     side.write_text(result.to_json(indent=2) + "\n", encoding="utf-8")
     return out_path, side
-

@@ -21,8 +21,12 @@ MAX_COMPLEMENTS = 48
 
 
 def _is_number_within(x: Any, low: float | None, high: float | None) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) \
-        and (low is None or x >= low) and (high is None or x <= high)
+    return (
+        isinstance(x, (int, float))
+        and not isinstance(x, bool)
+        and (low is None or x >= low)
+        and (high is None or x <= high)
+    )
 
 
 def _numeric_condition(name: str, kind: str, raw: Any) -> Condition | str:
@@ -37,8 +41,7 @@ def _numeric_condition(name: str, kind: str, raw: Any) -> Condition | str:
         return Condition(name, kind, frozenset(), None if lo is None else float(lo), None if hi is None else float(hi))
     values = raw if isinstance(raw, list) else [raw]
     if not values or not all(_is_number_within(v, low, high) for v in values):
-        return (f"{name} must be a number, a list of numbers or {{min, max}} between {low:g} and {high:g}, "
-                f"got {raw!r}")
+        return f"{name} must be a number, a list of numbers or {{min, max}} between {low:g} and {high:g}, got {raw!r}"
     return Condition(name, kind, frozenset(float(v) for v in values))
 
 
@@ -102,13 +105,22 @@ def build_catalogue(data: dict, origins: Origins, source: Path) -> Catalogue:
             raw_problems.append(((*loc, "id"), f"duplicate rule id {r.id!r} (already rules[{seen[r.id]}])"))
         seen.setdefault(r.id, i)
         check_offers(r, loc)
-        rules.append(Rule(
-            id=r.id, index=i, needs=frozenset(r.needs), tiers=frozenset(r.tiers),
-            when=_compile_conditions(r.when, (*loc, "when"), raw_problems),
-            when_any=_compile_conditions(r.when_any, (*loc, "when_any"), raw_problems),
-            parcours=r.parcours, modality=r.modality, objective_fr=r.objective_fr,
-            offers=tuple(r.offers), duration_months=r.duration_months, note_fr=r.note_fr,
-        ))
+        rules.append(
+            Rule(
+                id=r.id,
+                index=i,
+                needs=frozenset(r.needs),
+                tiers=frozenset(r.tiers),
+                when=_compile_conditions(r.when, (*loc, "when"), raw_problems),
+                when_any=_compile_conditions(r.when_any, (*loc, "when_any"), raw_problems),
+                parcours=r.parcours,
+                modality=r.modality,
+                objective_fr=r.objective_fr,
+                offers=tuple(r.offers),
+                duration_months=r.duration_months,
+                note_fr=r.note_fr,
+            )
+        )
     complements: list[Complement] = []
     seen_c: dict[str, int] = {}
     if len(model.complements) > MAX_COMPLEMENTS:
@@ -116,41 +128,61 @@ def build_catalogue(data: dict, origins: Origins, source: Path) -> Catalogue:
     for i, c in enumerate(model.complements):
         loc = ("complements", i)
         if c.id in seen_c:
-            raw_problems.append(((*loc, "id"),
-                                 f"duplicate complement id {c.id!r} (already complements[{seen_c[c.id]}])"))
+            raw_problems.append(
+                ((*loc, "id"), f"duplicate complement id {c.id!r} (already complements[{seen_c[c.id]}])")
+            )
         seen_c.setdefault(c.id, i)
         check_offers(c, loc)
         if not c.when and not c.when_any:
             raw_problems.append((loc, "a complement needs a when or when_any barrier condition"))
-        complements.append(Complement(
-            id=c.id, index=i, needs=frozenset(c.needs), tiers=frozenset(c.tiers),
-            when=_compile_conditions(c.when, (*loc, "when"), raw_problems),
-            when_any=_compile_conditions(c.when_any, (*loc, "when_any"), raw_problems),
-            offers=tuple(c.offers),
-        ))
+        complements.append(
+            Complement(
+                id=c.id,
+                index=i,
+                needs=frozenset(c.needs),
+                tiers=frozenset(c.tiers),
+                when=_compile_conditions(c.when, (*loc, "when"), raw_problems),
+                when_any=_compile_conditions(c.when_any, (*loc, "when_any"), raw_problems),
+                offers=tuple(c.offers),
+            )
+        )
     covered: dict[tuple[str, str], int] = {}
     for rule in rules:
         combos = rule.combos()
         if combos and combos <= covered.keys():
             earlier = sorted({covered[combo] for combo in combos})
-            raw_problems.append((("rules", rule.index),
-                                 f"rule {rule.id!r} is unreachable: every need × tier it applies to is "
-                                 f"already matched by an earlier rule without barrier conditions "
-                                 f"({', '.join(f'rules[{k}]' for k in earlier)})"))
+            raw_problems.append(
+                (
+                    ("rules", rule.index),
+                    f"rule {rule.id!r} is unreachable: every need × tier it applies to is "
+                    f"already matched by an earlier rule without barrier conditions "
+                    f"({', '.join(f'rules[{k}]' for k in earlier)})",
+                )
+            )
         if rule.unconditional:
             for combo in combos:
                 covered.setdefault(combo, rule.index)
     for need in NEED_CODES:
         for tier in TIER_CODES:
             if (need, tier) not in covered:
-                raw_problems.append((("rules",), f"uncovered need × tier combination {need} × {tier}: no rule "
-                                     f"without barrier conditions (when / when_any) has need {need} and tier {tier}"))
+                raw_problems.append(
+                    (
+                        ("rules",),
+                        f"uncovered need × tier combination {need} × {tier}: no rule "
+                        f"without barrier conditions (when / when_any) has need {need} and tier {tier}",
+                    )
+                )
     if raw_problems:
         problems = []
         for loc, msg in raw_problems:
             label, note = origins.entry(loc)
             problems.append((label, msg + note))
         raise_problems(problems, source)
-    return Catalogue(version=model.version, source=source, offers=offers, rules=tuple(rules),
-                     complements=tuple(complements), base_version=model.base_version)
-
+    return Catalogue(
+        version=model.version,
+        source=source,
+        offers=offers,
+        rules=tuple(rules),
+        complements=tuple(complements),
+        base_version=model.base_version,
+    )

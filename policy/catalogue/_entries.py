@@ -239,16 +239,18 @@ class Catalogue:
             conds = [_describe_condition(c) for c in r.when]
             if r.when_any:
                 conds.append("any of (" + " | ".join(_describe_condition(c) for c in r.when_any) + ")")
-            rows.append({
-                "rule_id": r.id,
-                "needs": ",".join(n for n in NEED_CODES if n in r.needs),
-                "tiers": ",".join(t for t in TIER_CODES if t in r.tiers),
-                "barriers": " & ".join(conds),
-                "parcours": r.parcours,
-                "modality": r.modality,
-                "offers": ";".join(r.offers),
-                "duration_months": r.duration_months,
-            })
+            rows.append(
+                {
+                    "rule_id": r.id,
+                    "needs": ",".join(n for n in NEED_CODES if n in r.needs),
+                    "tiers": ",".join(t for t in TIER_CODES if t in r.tiers),
+                    "barriers": " & ".join(conds),
+                    "parcours": r.parcours,
+                    "modality": r.modality,
+                    "offers": ";".join(r.offers),
+                    "duration_months": r.duration_months,
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -259,4 +261,3 @@ def _describe_condition(c: Condition) -> str:
     if c.maximum is not None:
         parts.append(f"<={c.maximum:g}")
     return f"{c.field} in {{{', '.join(parts)}}}" if len(parts) > 1 else f"{c.field}={parts[0]}"
-

@@ -46,8 +46,9 @@ def _load_uncached(path: Path) -> Catalogue:
     extends = data.pop("extends", None)
     if extends is not None:
         if extends != "default":
-            raise CatalogueError(f"{path}: extends: only 'default' (the packaged catalogue) can be extended, "
-                                 f"got {extends!r}")
+            raise CatalogueError(
+                f"{path}: extends: only 'default' (the packaged catalogue) can be extended, got {extends!r}"
+            )
         if path == PACKAGED_CATALOGUE:
             raise CatalogueError(f"{path}: extends: the packaged catalogue cannot extend itself")
         base = _read_yaml(PACKAGED_CATALOGUE)
@@ -92,4 +93,3 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     with _LOCK:
         _CACHE[str(resolved)] = (key, catalogue)
     return catalogue
-

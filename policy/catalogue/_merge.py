@@ -62,8 +62,9 @@ def merge_override(base: dict, over: dict, base_file: Path, over_file: Path) -> 
             problems.append((f"{over_file}: {key}", "must be a list of ids"))
             continue
         for j, ident in enumerate(removed):
-            keep = [i for i, item in enumerate(merged[section])
-                    if not (isinstance(item, dict) and item.get("id") == ident)]
+            keep = [
+                i for i, item in enumerate(merged[section]) if not (isinstance(item, dict) and item.get("id") == ident)
+            ]
             if len(keep) == len(merged[section]):
                 problems.append((f"{over_file}: {key}[{j}]", f"unknown {section[:-1]} id {ident!r}"))
             merged[section] = [merged[section][i] for i in keep]
@@ -71,4 +72,3 @@ def merge_override(base: dict, over: dict, base_file: Path, over_file: Path) -> 
     if problems:
         raise_problems(problems, over_file)
     return merged, origins
-

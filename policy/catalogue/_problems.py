@@ -39,6 +39,4 @@ def raise_problems(problems: list[tuple[str, str]], source: Path) -> NoReturn:
     lines = [f"{entry}: {msg}" for entry, msg in problems]
     if len(lines) == 1:
         raise CatalogueError(f"invalid catalogue {lines[0]}", problems)
-    raise CatalogueError(
-        f"invalid catalogue {source} ({len(lines)} problems):\n  - " + "\n  - ".join(lines), problems
-    )
+    raise CatalogueError(f"invalid catalogue {source} ({len(lines)} problems):\n  - " + "\n  - ".join(lines), problems)

@@ -152,7 +152,7 @@ class CatalogueModel(StrictModel):
     @classmethod
     def check_version(cls, v: Any) -> str:
         if isinstance(v, bool) or not isinstance(v, (str, int)):
-            hint = " (quote it in YAML, e.g. version: \"2025.1\")" if isinstance(v, float) else ""
+            hint = ' (quote it in YAML, e.g. version: "2025.1")' if isinstance(v, float) else ""
             raise ValueError(f"version must be a text or a whole number, got {type(v).__name__} {v!r}{hint}")
         if isinstance(v, str) and not v.strip():
             raise ValueError("version must not be empty")
@@ -164,4 +164,3 @@ class CatalogueModel(StrictModel):
         if not v:
             raise ValueError("must list at least one entry")
         return v
-

@@ -9,18 +9,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from batch.review import CHANGE_COLUMNS, ReviewInputError, review, write_review
 from features.io import read_table, write_table
 from features.validation import DataValidationError
 from models.suggestion import ModelSuggestion
-from batch.review import CHANGE_COLUMNS, ReviewInputError, review, write_review
+from records import DecisionStore
 from serving.auth import Principal, Role
 from serving.logic import Advisory
-from records import DecisionStore
 from tests.conftest import to_record
 
 ADVISOR = Principal(subject="adv-1", role=Role.ADVISOR)
-DECIDED = date(2025, 1, 6)        # milestones between Feb 2025 and Jan 2027
-DECIDED_LATE = date(2031, 1, 6)   # milestones after Feb 2031: never due below
+DECIDED = date(2025, 1, 6)  # milestones between Feb 2025 and Jan 2027
+DECIDED_LATE = date(2031, 1, 6)  # milestones after Feb 2031: never due below
 AS_OF = date(2027, 6, 30)
 DUE, LATE = 50, 10
 PLANTED = 8
@@ -46,14 +46,15 @@ def world(population: pd.DataFrame, model, tmp_path_factory: pytest.TempPathFact
     tmp = tmp_path_factory.mktemp("review")
     store = DecisionStore(f"sqlite:///{tmp / 'decisions.db'}")
     advisory = Advisory(model, "v1", store)
-    people = [to_record(row) for _, row in population.iloc[1000:1000 + DUE + LATE].iterrows()]
+    people = [to_record(row) for _, row in population.iloc[1000 : 1000 + DUE + LATE].iterrows()]
     due, late = people[:DUE], people[DUE:]
     suggestions = {}
     for group, day in ((due, DECIDED), (late, DECIDED_LATE)):
         for result in advisory.suggest(group, ADVISOR, today=day):
             suggestions[result.person_id] = result
-            advisory.decide({"suggestion_id": result.suggestion_id, "advisor_id": "adv-1", "action": "confirm"},
-                            ADVISOR, today=day)
+            advisory.decide(
+                {"suggestion_id": result.suggestion_id, "advisor_id": "adv-1", "action": "confirm"}, ADVISOR, today=day
+            )
 
     # Plant changes: the first edit that moves need or tier, verified with the model itself.
     current = {r["person_id"]: dict(r) for r in people}
@@ -62,7 +63,7 @@ def world(population: pd.DataFrame, model, tmp_path_factory: pytest.TempPathFact
     for i, record in enumerate(due[5:]):
         if len(planted) == PLANTED:
             break
-        for edit in EDITS[i % len(EDITS):] + EDITS[:i % len(EDITS)]:   # vary the edits
+        for edit in EDITS[i % len(EDITS) :] + EDITS[: i % len(EDITS)]:  # vary the edits
             changed = {**record, **edit}
             after = model.suggest_records([changed], explain=False)[0]
             k = kind(suggestions[record["person_id"]], after)
@@ -80,11 +81,23 @@ def world(population: pd.DataFrame, model, tmp_path_factory: pytest.TempPathFact
     rows = [current[pid] for pid in current if pid not in missing]
     strangers = [to_record(row) for _, row in population.iloc[5000:5040].iterrows()]
     frame = pd.DataFrame(rows + strangers)
-    frame = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)   # order must not matter
-    data = write_table(frame.astype({"project_clarity": "Int64", "job_search_autonomy": "Int64",
-                                     "digital_autonomy": "Int64"}), tmp / "current.parquet")
-    yield {"store": store, "data": data, "planted": planted, "edited": edited_fields, "missing": missing,
-           "due": due, "late": late, "frame": frame, "tmp": tmp, "suggestions": suggestions}
+    frame = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)  # order must not matter
+    data = write_table(
+        frame.astype({"project_clarity": "Int64", "job_search_autonomy": "Int64", "digital_autonomy": "Int64"}),
+        tmp / "current.parquet",
+    )
+    yield {
+        "store": store,
+        "data": data,
+        "planted": planted,
+        "edited": edited_fields,
+        "missing": missing,
+        "due": due,
+        "late": late,
+        "frame": frame,
+        "tmp": tmp,
+        "suggestions": suggestions,
+    }
     store.dispose()
 
 
@@ -92,25 +105,33 @@ def test_review_finds_exactly_the_planted_changes(world, model) -> None:
     result = review(world["data"], world["store"], model, AS_OF, model_version="v2")
     changes = result.changes
     assert list(changes.columns) == list(CHANGE_COLUMNS)
-    assert dict(zip(changes["person_id"], changes["changed"])) == world["planted"]
-    assert result.counts == {"due": DUE, "rescored": DUE - 3, "changed": PLANTED,
-                             "unchanged": DUE - 3 - PLANTED, "missing": 3}
+    assert dict(zip(changes["person_id"], changes["changed"], strict=True)) == world["planted"]
+    assert result.counts == {
+        "due": DUE,
+        "rescored": DUE - 3,
+        "changed": PLANTED,
+        "unchanged": DUE - 3 - PLANTED,
+        "missing": 3,
+    }
     assert set(result.missing["person_id"]) == set(world["missing"])
     assert set(result.rescored["person_id"]).isdisjoint({r["person_id"] for r in world["late"]})
     for row in changes.itertuples(index=False):
         suggested = world["suggestions"][row.person_id]
         assert row.recorded_action == "confirm"
         assert (row.recorded_need, row.recorded_tier) == (suggested.need_code, suggested.tier)
-        assert row.model_version_then == "v1" and row.model_version_now == "v2"
+        assert row.model_version_then == "v1"
+        assert row.model_version_now == "v2"
         assert row.milestone_date <= AS_OF
         # What moved names at least one edited field, in French, with old and new values when known.
         moved = set(row.moved_fields.split(";"))
         assert moved & world["edited"][row.person_id], (row.person_id, moved, world["edited"][row.person_id])
-        assert row.moved_factors.startswith("Contributions ") and "avant → maintenant" in row.moved_factors
+        assert row.moved_factors.startswith("Contributions ")
+        assert "avant → maintenant" in row.moved_factors
         entries = json.loads(row.moved_factors_json)
         for entry in entries:
             if entry["value_changed"] and entry["field"] in world["edited"][row.person_id]:
-                assert entry["old_display"] in row.moved_factors and "→" in row.moved_factors
+                assert entry["old_display"] in row.moved_factors
+                assert "→" in row.moved_factors
 
 
 def test_changed_values_are_shown_with_the_stored_value(world, model) -> None:
@@ -132,7 +153,9 @@ def test_changed_values_are_shown_with_the_stored_value(world, model) -> None:
 def test_milestone_filter(world, model) -> None:
     store = world["store"]
     before_any = review(world["data"], store, model, date(2025, 1, 31))
-    assert before_any.counts["due"] == 0 and len(before_any.changes) == 0 and len(before_any.missing) == 0
+    assert before_any.counts["due"] == 0
+    assert len(before_any.changes) == 0
+    assert len(before_any.missing) == 0
     milestones = {s.person_id: d.milestone_date for s, d in store.latest_decisions()}
     cut = sorted(milestones[r["person_id"]] for r in world["due"])[DUE // 2]
     partial = review(world["data"], store, model, cut)
@@ -145,24 +168,34 @@ def test_milestone_filter(world, model) -> None:
     assert set(everything.changes["person_id"]) >= set(world["planted"])
 
 
-def test_an_override_still_differing_from_the_model_is_reported(population: pd.DataFrame, model,
-                                                                tmp_path: Path) -> None:
+def test_an_override_still_differing_from_the_model_is_reported(
+    population: pd.DataFrame, model, tmp_path: Path
+) -> None:
     store = DecisionStore(f"sqlite:///{tmp_path / 'd.db'}")
     try:
         advisory = Advisory(model, "v1", store)
         record = to_record(population.iloc[3000])
         result = advisory.suggest([record], ADVISOR, today=DECIDED)[0]
         other = "TRAINING" if result.need_code != "TRAINING" else "SEARCH_SKILLS"
-        advisory.decide({"suggestion_id": result.suggestion_id, "advisor_id": "adv-1", "action": "override",
-                         "need": other, "reason": "projet de formation confirmé en entretien"}, ADVISOR,
-                        today=DECIDED)
+        advisory.decide(
+            {
+                "suggestion_id": result.suggestion_id,
+                "advisor_id": "adv-1",
+                "action": "override",
+                "need": other,
+                "reason": "projet de formation confirmé en entretien",
+            },
+            ADVISOR,
+            today=DECIDED,
+        )
         data = write_table(pd.DataFrame([record]), tmp_path / "now.csv")
         out = review(data, store, model, AS_OF)
     finally:
         store.dispose()
     assert out.counts["changed"] == 1
     row = out.changes.iloc[0]
-    assert row["recorded_action"] == "override" and row["recorded_need"] == other
+    assert row["recorded_action"] == "override"
+    assert row["recorded_need"] == other
     assert row["suggested_need_then"] == row["new_need"] == result.need_code
     assert row["changed"] == "need"
 
@@ -172,7 +205,7 @@ def test_bad_rows_of_due_people_are_named_others_ignored(world, model, tmp_path:
     frame["age"] = frame["age"].astype(object)
     due_ids = {r["person_id"] for r in world["due"]}
     stranger = frame.index[~frame["person_id"].isin(due_ids | {r["person_id"] for r in world["late"]})][0]
-    frame.loc[stranger, "age"] = 999           # not due: not even validated
+    frame.loc[stranger, "age"] = 999  # not due: not even validated
     ok = write_table(frame, tmp_path / "ok.csv")
     assert review(ok, world["store"], model, AS_OF).counts["changed"] == PLANTED
     due_row = frame.index[frame["person_id"].isin(due_ids)][4]
@@ -199,5 +232,6 @@ def test_write_review(world, model, tmp_path: Path) -> None:
     back = read_table(tmp_path / "review.csv")
     assert sorted(back["person_id"]) == sorted(world["planted"])
     summary = json.loads((tmp_path / "review.summary.json").read_text())
-    assert summary["changed"] == PLANTED and summary["missing"] == 3
+    assert summary["changed"] == PLANTED
+    assert summary["missing"] == 3
     assert sum(summary["changed_by_kind"].values()) == PLANTED

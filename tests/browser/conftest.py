@@ -23,8 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = Path(os.environ.get("JALON_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ADVISOR = "adv-test"
 
@@ -32,8 +37,7 @@ ADVISOR = "adv-test"
 def _unavailable(reason: str) -> None:
     """Fail under CI, skip locally."""
     if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run: {reason} (CI is set, so this is a failure, not a skip)",
-                    pytrace=False)
+        pytest.fail(f"browser tests cannot run: {reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
     pytest.skip(f"browser tests skipped: {reason}")
 
 
@@ -41,8 +45,10 @@ def _unavailable(reason: str) -> None:
 def chromium_path() -> Path:
     """The system Chromium, checked before any server is started."""
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium) "
-                     "or set JALON_CHROMIUM to a Chromium binary")
+        _unavailable(
+            f"{CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium) "
+            "or set JALON_CHROMIUM to a Chromium binary"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -71,9 +77,14 @@ def jalon_server(chromium_path: Path, served_home) -> Iterator[Running]:
     home, tag, tokens = served_home
     server = start_server(home, tag, tokens)
     try:
-        yield Running(url=server.url, token=tokens[ADVISOR], advisor=ADVISOR,
-                      db_url=f"sqlite:///{home / 'decisions.db'}", process=server.process,
-                      log_path=server.log_path)
+        yield Running(
+            url=server.url,
+            token=tokens[ADVISOR],
+            advisor=ADVISOR,
+            db_url=f"sqlite:///{home / 'decisions.db'}",
+            process=server.process,
+            log_path=server.log_path,
+        )
     finally:
         server.stop()
 
@@ -88,7 +99,7 @@ def browser(chromium_path: Path):
         launched.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def page(browser, jalon_server: Running):
     """A fresh browser context (empty sessionStorage) and page; external requests are recorded."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")

@@ -124,9 +124,11 @@ def test_sign_in_and_explained_suggestion(page, jalon_server, screenshots):
         assert item.locator(".sentence").inner_text() == factor["sentence_fr"]
         value = item.locator(".value").inner_text()
         if factor["direction"] == "towards":
-            assert value.startswith("+") and "rapproche" in value
+            assert value.startswith("+")
+            assert "rapproche" in value
         else:
-            assert value.startswith("−") and "éloigne" in value
+            assert value.startswith("−")
+            assert "éloigne" in value
         assert item.locator(".bar").bounding_box()["width"] > 0
     assert page.locator("#emp-factors li.factor").count() == len(s["explanations"]["employability"]["factors"])
 
@@ -138,8 +140,13 @@ def test_sign_in_and_explained_suggestion(page, jalon_server, screenshots):
     # The recommended path.
     rec = s["recommendation"]
     text = page.inner_text("#recommendation")
-    for expected in (rec["parcours_label_fr"], rec["modality_label_fr"], rec["objective_fr"],
-                     rec["offers"][0]["name_fr"], f"{rec['duration_months']} mois"):
+    for expected in (
+        rec["parcours_label_fr"],
+        rec["modality_label_fr"],
+        rec["objective_fr"],
+        rec["offers"][0]["name_fr"],
+        f"{rec['duration_months']} mois",
+    ):
         assert expected in text
 
     # Against automation bias: nothing pre-selected; the model's limits one click away.
@@ -232,16 +239,23 @@ def test_override_with_reason_is_stored_and_reported(page, jalon_server, screens
     page.wait_for_selector("#decision-result:not([hidden])")
     result = page.inner_text("#decision-result")
     assert out["decision_id"] in result
-    assert NEEDS[new_need] in result and f"{new_tier} — " in result
+    assert NEEDS[new_need] in result
+    assert f"{new_tier} — " in result
     assert reason in result
-    assert "Jalon" in result and out["milestone_date"][:4] in result
+    assert "Jalon" in result
+    assert out["milestone_date"][:4] in result
 
     # Recorded in the database, as decided.
     decisions = decisions_for(jalon_server, s["suggestion_id"])
     assert len(decisions) == 1
     d = decisions[0]
     assert (d.action, d.final_need, d.final_tier, d.reason, d.advisor_id) == (
-        "override", new_need, new_tier, reason, jalon_server.advisor)
+        "override",
+        new_need,
+        new_tier,
+        reason,
+        jalon_server.advisor,
+    )
     assert d.decision_id == out["decision_id"]
 
     # « Mes décisions récentes » is refreshed with it; the form is ready for a revision, unselected.
@@ -258,13 +272,17 @@ def test_override_with_reason_is_stored_and_reported(page, jalon_server, screens
     report.wait_for_selector("#s-factors")
     text = report.inner_text("body")
     assert "Votre conseiller a modifié la suggestion" in text
-    assert NEEDS[new_need] in text and reason in text
+    assert NEEDS[new_need] in text
+    assert reason in text
     for factor in s["explanations"]["need"]["factors"][:3]:
         if not factor.get("protected") and factor["field"] not in ("sex", "nationality_group"):
             assert factor["sentence_fr"] in text
-    assert "L311-3-1" in text and "article 22" in text and "réexamen" in text
-    assert report.evaluate("getComputedStyle(document.querySelector('h1')).color") == "rgb(18, 63, 122)", \
+    assert "L311-3-1" in text
+    assert "article 22" in text
+    assert "réexamen" in text
+    assert report.evaluate("getComputedStyle(document.querySelector('h1')).color") == "rgb(18, 63, 122)", (
         "the report's inline style must be allowed by its Content-Security-Policy"
+    )
     report.screenshot(path=str(screenshots / "person-report.png"), full_page=True)
     report.close()
     no_foreign_requests(page)
@@ -338,8 +356,12 @@ def test_flagged_profile_shows_the_review_warning(page, jalon_server, records, s
     """A real profile that the service flags for review: typed into the form, warned about on the page."""
     import httpx
 
-    response = httpx.post(f"{jalon_server.url}/suggest_batch", json={"profiles": records[:60]},
-                          headers={"Authorization": f"Bearer {jalon_server.token}"}, timeout=60)
+    response = httpx.post(
+        f"{jalon_server.url}/suggest_batch",
+        json={"profiles": records[:60]},
+        headers={"Authorization": f"Bearer {jalon_server.token}"},
+        timeout=60,
+    )
     assert response.status_code == 200, response.text
     flagged = next((i for i, s in enumerate(response.json()["suggestions"]) if s["needs_review"]), None)
     assert flagged is not None, "no flagged profile among the first 60 records"
@@ -350,7 +372,8 @@ def test_flagged_profile_shows_the_review_warning(page, jalon_server, records, s
         page.click("#submit-profile")
     assert info.value.status == 200, info.value.text()
     s = info.value.json()
-    assert s["needs_review"] and s["review_reasons"]
+    assert s["needs_review"]
+    assert s["review_reasons"]
     page.wait_for_selector("#review:not([hidden])")
     shown = page.inner_text("#review")
     assert "À examiner avec une attention particulière" in shown

@@ -15,7 +15,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     settings = get_settings()
     assert (settings.workers, settings.threads) == (DEFAULT_WORKERS, DEFAULT_THREADS) == (2, 4)
     assert settings.bento_model_tag == "jalon-segmentation:latest"
-    assert settings.env_tokens == [] and settings.catalogue_file is None
+    assert settings.env_tokens == []
+    assert settings.catalogue_file is None
     assert settings.db_url == f"sqlite:///{tmp_path / 'decisions.db'}"
 
 

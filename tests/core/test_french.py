@@ -11,17 +11,20 @@ from core import french
 NNBSP = "\u202f"
 
 
-@pytest.mark.parametrize(("value", "decimals", "expected"), [
-    (1234.5, None, f"1{NNBSP}234,5"),
-    (2.5, None, "2,5"),
-    (3.0, None, "3"),
-    (0.085, None, "0,085"),
-    (-0.5, 2, "−0,50"),
-    (-0.0, 1, "0,0"),
-    (1_000_000, 0, f"1{NNBSP}000{NNBSP}000"),
-    (None, None, ""),
-    (float("nan"), None, ""),
-])
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (1234.5, None, f"1{NNBSP}234,5"),
+        (2.5, None, "2,5"),
+        (3.0, None, "3"),
+        (0.085, None, "0,085"),
+        (-0.5, 2, "−0,50"),
+        (-0.0, 1, "0,0"),
+        (1_000_000, 0, f"1{NNBSP}000{NNBSP}000"),
+        (None, None, ""),
+        (float("nan"), None, ""),
+    ],
+)
 def test_numbers(value, decimals, expected) -> None:
     assert french.number(value, decimals) == expected
 

@@ -14,8 +14,9 @@ from core.thresholds import ReviewPolicy, TierBands, confidence_level
 
 def test_tier_bands_follow_the_named_thresholds() -> None:
     bands = TierBands()
-    p = np.array([thresholds.TIER_A_MIN, thresholds.TIER_A_MIN - 1e-9, thresholds.TIER_B_MIN,
-                  thresholds.TIER_B_MIN - 1e-9])
+    p = np.array(
+        [thresholds.TIER_A_MIN, thresholds.TIER_A_MIN - 1e-9, thresholds.TIER_B_MIN, thresholds.TIER_B_MIN - 1e-9]
+    )
     assert bands.tier(p).tolist() == ["A", "B", "B", "C"]
     with pytest.raises(InvalidInput, match="tier bands"):
         TierBands(a=0.3, b=0.6)

@@ -11,8 +11,20 @@ runner = CliRunner()
 
 
 def test_every_command_has_help() -> None:
-    for args in ([], ["data"], ["data", "synth"], ["data", "validate"], ["train"], ["promote"], ["models"],
-                 ["serve"], ["token"], ["score"], ["allocate"], ["review"]):
+    for args in (
+        [],
+        ["data"],
+        ["data", "synth"],
+        ["data", "validate"],
+        ["train"],
+        ["promote"],
+        ["models"],
+        ["serve"],
+        ["token"],
+        ["score"],
+        ["allocate"],
+        ["review"],
+    ):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, (args, result.output)
         assert "Usage" in result.output
@@ -33,17 +45,31 @@ def test_synth_then_validate(tmp_path) -> None:
 
 
 def test_synth_refuses_a_bad_bias_and_extension(tmp_path) -> None:
-    result = runner.invoke(app, ["data", "synth", "--rows", "10", "--out", str(tmp_path / "p.parquet"),
-                                 "--label-bias", "nationality_group=MARS=0.5"])
-    assert result.exit_code == 2 and "MARS" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "data",
+            "synth",
+            "--rows",
+            "10",
+            "--out",
+            str(tmp_path / "p.parquet"),
+            "--label-bias",
+            "nationality_group=MARS=0.5",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "MARS" in result.output
     result = runner.invoke(app, ["data", "synth", "--rows", "10", "--out", str(tmp_path / "p.xlsx")])
-    assert result.exit_code == 2 and "unsupported extension" in result.output
+    assert result.exit_code == 2
+    assert "unsupported extension" in result.output
 
 
 def test_serve_without_champion_says_how_to_get_one(jalon_home) -> None:
     result = runner.invoke(app, ["serve", "--port", "3999"])
     assert result.exit_code == 1
-    assert "jalon train" in result.output and "promote" in result.output
+    assert "jalon train" in result.output
+    assert "promote" in result.output
 
 
 def test_train_reports_bad_data_without_traceback(jalon_home, tmp_path) -> None:
@@ -51,7 +77,8 @@ def test_train_reports_bad_data_without_traceback(jalon_home, tmp_path) -> None:
     bad.write_text("person_id,age\nP1,30\n")
     result = runner.invoke(app, ["train", "--data", str(bad)])
     assert result.exit_code == 2
-    assert "column 'primary_need' is missing" in result.output and "Traceback" not in result.output
+    assert "column 'primary_need' is missing" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_token_stores_only_a_hash(jalon_home) -> None:
@@ -59,5 +86,6 @@ def test_token_stores_only_a_hash(jalon_home) -> None:
     assert result.exit_code == 0
     token = result.output.strip()
     stored = (jalon_home / "tokens.json").read_text()
-    assert token not in stored and "adv-9" in stored
+    assert token not in stored
+    assert "adv-9" in stored
     assert runner.invoke(app, ["token", "adv 9"]).exit_code == 2

@@ -28,18 +28,22 @@ from training.fairness import age_band as fairness_age_band
 AS_OF = date(2025, 3, 31)
 
 
-def scored_frame(n: int, rng: np.random.Generator, agencies: list[str] | None = None, ties: bool = False) -> pd.DataFrame:
+def scored_frame(
+    n: int, rng: np.random.Generator, agencies: list[str] | None = None, ties: bool = False
+) -> pd.DataFrame:
     p = rng.integers(0, 20, n) / 20 if ties else rng.random(n)
-    frame = pd.DataFrame({
-        "person_id": [f"P{k:05d}" for k in rng.permutation(10 * max(n, 1))[:n]],
-        "need": rng.choice(NEED_CODES, n),
-        "p_employed": p,
-        "tier": np.where(p >= 0.6, "A", np.where(p >= 0.3, "B", "C")),
-        "sex": rng.choice(["F", "M"], n),
-        "nationality_group": rng.choice(np.array(["FR", "EU", "NON_EU", None], dtype=object), n),
-        "age": rng.integers(16, 70, n),
-        "qpv_resident": rng.random(n) < 0.2,
-    })
+    frame = pd.DataFrame(
+        {
+            "person_id": [f"P{k:05d}" for k in rng.permutation(10 * max(n, 1))[:n]],
+            "need": rng.choice(NEED_CODES, n),
+            "p_employed": p,
+            "tier": np.where(p >= 0.6, "A", np.where(p >= 0.3, "B", "C")),
+            "sex": rng.choice(["F", "M"], n),
+            "nationality_group": rng.choice(np.array(["FR", "EU", "NON_EU", None], dtype=object), n),
+            "age": rng.integers(16, 70, n),
+            "qpv_resident": rng.random(n) < 0.2,
+        }
+    )
     if agencies:
         frame["agency_id"] = rng.choice(agencies, n)
     return frame
@@ -54,16 +58,22 @@ def random_config(rng: np.random.Generator, agencies: list[str] | None) -> Agenc
             "large_portfolio_places": None if rng.random() < 0.3 else int(rng.integers(0, 80)),
         }
 
-    excluded = [] if rng.random() < 0.2 else ["DIRECT_EMPLOYMENT"] + (["BUSINESS_CREATION"] if rng.random() < 0.2 else [])
+    excluded = (
+        [] if rng.random() < 0.2 else ["DIRECT_EMPLOYMENT"] + (["BUSINESS_CREATION"] if rng.random() < 0.2 else [])
+    )
     if agencies:
-        return AgencyConfig(agencies={a: caps() for a in agencies}, priority={"excluded_needs": excluded},
-                            intensive_months=int(rng.integers(1, 13)))
+        return AgencyConfig(
+            agencies={a: caps() for a in agencies},
+            priority={"excluded_needs": excluded},
+            intensive_months=int(rng.integers(1, 13)),
+        )
     return AgencyConfig(**caps(), priority={"excluded_needs": excluded})
 
 
 def check_invariants(frame: pd.DataFrame, config: AgencyConfig, result: AllocationResult) -> None:
     a = result.assignments
-    assert len(a) == len(frame) and a["person_id"].is_unique
+    assert len(a) == len(frame)
+    assert a["person_id"].is_unique
     assert set(a["person_id"]) == set(frame["person_id"])
     merged = frame.merge(a[["person_id", "track", "rank", "end_date"]], on="person_id")
     excluded = set(config.priority.excluded_needs)
@@ -101,7 +111,8 @@ def check_invariants(frame: pd.DataFrame, config: AgencyConfig, result: Allocati
         if len(lp) and len(wait):
             assert lp["p_employed"].max() <= wait["p_employed"].min()
     assert not merged.loc[~eligible, "track"].eq("INTENSIVE").any()
-    assert merged.loc[eligible, "rank"].notna().all() and merged.loc[~eligible, "rank"].isna().all()
+    assert merged.loc[eligible, "rank"].notna().all()
+    assert merged.loc[~eligible, "rank"].isna().all()
     assert merged.loc[merged["track"] == "INTENSIVE", "end_date"].notna().all()
     assert merged.loc[merged["track"] != "INTENSIVE", "end_date"].isna().all()
     # capacity_used agrees with the assignments
@@ -111,7 +122,8 @@ def check_invariants(frame: pd.DataFrame, config: AgencyConfig, result: Allocati
     assert result.capacity_used["used"].sum() == len(frame)
     # left_out = eligible without an intensive place, exactly
     expected_left = set(merged.loc[eligible & (merged["track"] != "INTENSIVE"), "person_id"])
-    assert set(result.left_out["person_id"]) == expected_left and len(result.left_out) == len(expected_left)
+    assert set(result.left_out["person_id"]) == expected_left
+    assert len(result.left_out) == len(expected_left)
 
 
 @pytest.mark.parametrize("seed", range(200))
@@ -130,11 +142,14 @@ def test_capacities_never_exceeded_and_rules_hold(seed):
 def test_deterministic_and_row_order_invariant(seed):
     rng = np.random.default_rng(100 + seed)
     frame = scored_frame(400, rng, ["A1", "A2", "A3"], ties=True)
-    config = AgencyConfig(caseload_per_referent=20, agencies={
-        "A1": {"referents": 2, "external_provider_places": 30},
-        "A2": {"referents": 1, "large_portfolio_places": 10},
-        "A3": {"referents": 0, "external_provider_places": 5, "large_portfolio_places": 50},
-    })
+    config = AgencyConfig(
+        caseload_per_referent=20,
+        agencies={
+            "A1": {"referents": 2, "external_provider_places": 30},
+            "A2": {"referents": 1, "large_portfolio_places": 10},
+            "A3": {"referents": 0, "external_provider_places": 5, "large_portfolio_places": 50},
+        },
+    )
     first = allocate(frame, config, AS_OF)
     again = allocate(frame, config, AS_OF)
     shuffled = allocate(frame.sample(frac=1, random_state=seed).reset_index(drop=True), config, AS_OF)
@@ -148,100 +163,145 @@ def test_deterministic_and_row_order_invariant(seed):
 
 
 def test_ties_are_broken_by_person_id():
-    frame = pd.DataFrame({"person_id": ["c", "a", "d", "b"], "need": ["TRAINING"] * 4,
-                          "p_employed": [0.2] * 4, "tier": ["C"] * 4})
-    result = allocate(frame, AgencyConfig(referents=1, caseload_per_referent=2, external_provider_places=1,
-                                          large_portfolio_places=0), AS_OF)
-    tracks = dict(zip(result.assignments["person_id"], result.assignments["track"]))
+    frame = pd.DataFrame(
+        {"person_id": ["c", "a", "d", "b"], "need": ["TRAINING"] * 4, "p_employed": [0.2] * 4, "tier": ["C"] * 4}
+    )
+    result = allocate(
+        frame,
+        AgencyConfig(referents=1, caseload_per_referent=2, external_provider_places=1, large_portfolio_places=0),
+        AS_OF,
+    )
+    tracks = dict(zip(result.assignments["person_id"], result.assignments["track"], strict=True))
     assert tracks == {"a": "INTENSIVE", "b": "INTENSIVE", "c": "EXTERNAL", "d": "UNALLOCATED"}
     assert result.assignments["person_id"].tolist() == ["a", "b", "c", "d"]
 
 
 def test_direct_employment_never_intensive_by_default():
-    frame = pd.DataFrame({
-        "person_id": ["d1", "d2", "t1"],
-        "need": ["DIRECT_EMPLOYMENT", "DIRECT_EMPLOYMENT", "TRAINING"],
-        "p_employed": [0.01, 0.02, 0.9],
-        "tier": ["C", "C", "A"],
-    })
+    frame = pd.DataFrame(
+        {
+            "person_id": ["d1", "d2", "t1"],
+            "need": ["DIRECT_EMPLOYMENT", "DIRECT_EMPLOYMENT", "TRAINING"],
+            "p_employed": [0.01, 0.02, 0.9],
+            "tier": ["C", "C", "A"],
+        }
+    )
     result = allocate(frame, AgencyConfig(referents=1, caseload_per_referent=50), AS_OF)
-    tracks = dict(zip(result.assignments["person_id"], result.assignments["track"]))
+    tracks = dict(zip(result.assignments["person_id"], result.assignments["track"], strict=True))
     assert tracks == {"d1": "LARGE_PORTFOLIO", "d2": "LARGE_PORTFOLIO", "t1": "INTENSIVE"}
     assert result.left_out.empty
     # the exclusion is configurable
-    open_all = allocate(frame, AgencyConfig(referents=1, caseload_per_referent=2, priority={"excluded_needs": []}), AS_OF)
-    tracks = dict(zip(open_all.assignments["person_id"], open_all.assignments["track"]))
+    open_all = allocate(
+        frame, AgencyConfig(referents=1, caseload_per_referent=2, priority={"excluded_needs": []}), AS_OF
+    )
+    tracks = dict(zip(open_all.assignments["person_id"], open_all.assignments["track"], strict=True))
     assert tracks == {"d1": "INTENSIVE", "d2": "INTENSIVE", "t1": "LARGE_PORTFOLIO"}
 
 
 def test_externalised_are_the_closest_to_employment():
     rng = np.random.default_rng(7)
     frame = scored_frame(300, rng)
-    result = allocate(frame, AgencyConfig(referents=1, caseload_per_referent=40, external_provider_places=60,
-                                          large_portfolio_places=100), AS_OF)
+    result = allocate(
+        frame,
+        AgencyConfig(referents=1, caseload_per_referent=40, external_provider_places=60, large_portfolio_places=100),
+        AS_OF,
+    )
     merged = frame.merge(result.assignments, on="person_id")
     rest = merged[merged["track"] != "INTENSIVE"].sort_values(["p_employed", "person_id"], ascending=[False, True])
     assert set(rest.head(60)["person_id"]) == set(merged.loc[merged["track"] == "EXTERNAL", "person_id"])
 
 
 def test_left_out_exact_on_hand_built_example():
-    frame = pd.DataFrame({
-        "person_id": ["p01", "p02", "p03", "p04", "p05", "p06", "p07", "p08"],
-        "need": ["TRAINING", "SOCIAL_BARRIERS", "DIRECT_EMPLOYMENT", "SEARCH_SKILLS",
-                 "CAREER_PROJECT", "TRAINING", "BUSINESS_CREATION", "DIRECT_EMPLOYMENT"],
-        "p_employed": [0.50, 0.10, 0.05, 0.30, 0.20, 0.80, 0.65, 0.95],
-        "tier": ["B", "C", "C", "B", "C", "A", "A", "A"],
-    })
+    frame = pd.DataFrame(
+        {
+            "person_id": ["p01", "p02", "p03", "p04", "p05", "p06", "p07", "p08"],
+            "need": [
+                "TRAINING",
+                "SOCIAL_BARRIERS",
+                "DIRECT_EMPLOYMENT",
+                "SEARCH_SKILLS",
+                "CAREER_PROJECT",
+                "TRAINING",
+                "BUSINESS_CREATION",
+                "DIRECT_EMPLOYMENT",
+            ],
+            "p_employed": [0.50, 0.10, 0.05, 0.30, 0.20, 0.80, 0.65, 0.95],
+            "tier": ["B", "C", "C", "B", "C", "A", "A", "A"],
+        }
+    )
     # eligible (not DIRECT_EMPLOYMENT) by p ascending: p02 .10, p05 .20, p04 .30, p01 .50, p07 .65, p06 .80
     config = AgencyConfig(referents=1, caseload_per_referent=2, external_provider_places=2, large_portfolio_places=2)
     result = allocate(frame, config, date(2025, 8, 31))
-    tracks = dict(zip(result.assignments["person_id"], result.assignments["track"]))
+    tracks = dict(zip(result.assignments["person_id"], result.assignments["track"], strict=True))
     assert tracks == {
-        "p02": "INTENSIVE", "p05": "INTENSIVE",
-        "p08": "EXTERNAL", "p06": "EXTERNAL",          # highest p among the rest: .95, .80
-        "p03": "LARGE_PORTFOLIO", "p04": "LARGE_PORTFOLIO",  # priority order: .05, .30
-        "p01": "UNALLOCATED", "p07": "UNALLOCATED",
+        "p02": "INTENSIVE",
+        "p05": "INTENSIVE",
+        "p08": "EXTERNAL",
+        "p06": "EXTERNAL",  # highest p among the rest: .95, .80
+        "p03": "LARGE_PORTFOLIO",
+        "p04": "LARGE_PORTFOLIO",  # priority order: .05, .30
+        "p01": "UNALLOCATED",
+        "p07": "UNALLOCATED",
     }
     left = result.left_out
     assert left["person_id"].tolist() == ["p04", "p01", "p07", "p06"]
     assert left["rank"].tolist() == [3, 4, 5, 6]
     assert left["p_employed"].tolist() == [0.30, 0.50, 0.65, 0.80]
     assert left["track"].astype(str).tolist() == ["LARGE_PORTFOLIO", "UNALLOCATED", "UNALLOCATED", "EXTERNAL"]
-    ranks = dict(zip(result.assignments["person_id"], result.assignments["rank"]))
-    assert ranks["p02"] == 1 and ranks["p05"] == 2 and pd.isna(ranks["p03"]) and pd.isna(ranks["p08"])
+    ranks = dict(zip(result.assignments["person_id"], result.assignments["rank"], strict=True))
+    assert ranks["p02"] == 1
+    assert ranks["p05"] == 2
+    assert pd.isna(ranks["p03"])
+    assert pd.isna(ranks["p08"])
     ends = result.assignments.set_index("person_id")["end_date"]
-    assert ends["p02"] == pd.Timestamp("2026-02-28") and pd.isna(ends["p01"])  # 31 Aug + 6 months, clamped
+    assert ends["p02"] == pd.Timestamp("2026-02-28")
+    assert pd.isna(ends["p01"])
     used = result.capacity_used.set_index("track")
     assert used.loc["INTENSIVE", "used"] == used.loc["INTENSIVE", "capacity"] == 2
-    assert pd.isna(used.loc["UNALLOCATED", "capacity"]) and used.loc["UNALLOCATED", "used"] == 2
+    assert pd.isna(used.loc["UNALLOCATED", "capacity"])
+    assert used.loc["UNALLOCATED", "used"] == 2
     reasons = result.assignments.set_index("person_id")["reason_fr"]
-    assert "intensif" in reasons["p02"] and "Retour direct à l'emploi" in reasons["p08"]
+    assert "intensif" in reasons["p02"]
+    assert "Retour direct à l'emploi" in reasons["p08"]
     assert "liste d'attente" in reasons["p01"]
 
 
 def test_custom_order_key():
-    frame = pd.DataFrame({"person_id": ["a", "b", "c"], "need": ["TRAINING"] * 3,
-                          "p_employed": [0.1, 0.2, 0.3], "months_registered": [2, 30, 12]})
-    config = AgencyConfig(referents=1, caseload_per_referent=1,
-                          priority={"order_by": "months_registered", "ascending": False})
+    frame = pd.DataFrame(
+        {
+            "person_id": ["a", "b", "c"],
+            "need": ["TRAINING"] * 3,
+            "p_employed": [0.1, 0.2, 0.3],
+            "months_registered": [2, 30, 12],
+        }
+    )
+    config = AgencyConfig(
+        referents=1, caseload_per_referent=1, priority={"order_by": "months_registered", "ascending": False}
+    )
     result = allocate(frame, config, AS_OF)
     assert result.assignments.set_index("person_id")["track"]["b"] == "INTENSIVE"
     assert result.left_out["person_id"].tolist() == ["c", "a"]
 
 
 def test_per_agency_allocation_is_independent():
-    frame = pd.DataFrame({
-        "person_id": [f"x{k}" for k in range(6)],
-        "agency_id": ["75012", "75012", "75012", "13001", "13001", "13001"],
-        "need": ["TRAINING"] * 6,
-        "p_employed": [0.1, 0.2, 0.3, 0.7, 0.8, 0.9],
-    })
-    config = parse_agency_config({"caseload_per_referent": 1, "agencies": {
-        75012: {"referents": 1}, "13001": {"referents": 2, "intensive_months": 3}}})
+    frame = pd.DataFrame(
+        {
+            "person_id": [f"x{k}" for k in range(6)],
+            "agency_id": ["75012", "75012", "75012", "13001", "13001", "13001"],
+            "need": ["TRAINING"] * 6,
+            "p_employed": [0.1, 0.2, 0.3, 0.7, 0.8, 0.9],
+        }
+    )
+    config = parse_agency_config(
+        {
+            "caseload_per_referent": 1,
+            "agencies": {75012: {"referents": 1}, "13001": {"referents": 2, "intensive_months": 3}},
+        }
+    )
     result = allocate(frame, config, AS_OF)
     a = result.assignments.set_index("person_id")
     assert a.loc[["x0", "x3", "x4"], "track"].eq("INTENSIVE").all()  # the lowest p in *each* agency
-    assert a.loc["x3", "end_date"] == pd.Timestamp("2025-06-30") and a.loc["x0", "end_date"] == pd.Timestamp("2025-09-30")
+    assert a.loc["x3", "end_date"] == pd.Timestamp("2025-06-30")
+    assert a.loc["x0", "end_date"] == pd.Timestamp("2025-09-30")
     assert result.assignments["agency_id"].tolist() == ["13001"] * 3 + ["75012"] * 3
     with pytest.raises(AllocationInputError, match="no entry under agencies"):
         allocate(frame.assign(agency_id="69001"), config, AS_OF)
@@ -256,11 +316,21 @@ def test_by_group_shares_sum_to_one():
     frame = scored_frame(500, rng)
     frame["disability_recognition"] = rng.random(500) < 0.1
     frame.loc[frame.index[:7], "age"] = np.nan
-    result = allocate(frame, AgencyConfig(referents=2, caseload_per_referent=30, external_provider_places=100,
-                                          large_portfolio_places=150), AS_OF)
+    result = allocate(
+        frame,
+        AgencyConfig(referents=2, caseload_per_referent=30, external_provider_places=100, large_portfolio_places=150),
+        AS_OF,
+    )
     bg = result.by_group
     assert list(bg.columns) == ["group_column", "group_value", "track", "count", "share"]
-    assert set(bg["group_column"]) == {"sex", "nationality_group", "age", "disability_recognition", "qpv_resident", "tier"}
+    assert set(bg["group_column"]) == {
+        "sex",
+        "nationality_group",
+        "age",
+        "disability_recognition",
+        "qpv_resident",
+        "tier",
+    }
     sums = bg.groupby(["group_column", "group_value"])["share"].sum()
     assert np.allclose(sums.to_numpy(), 1.0)
     assert (bg.groupby("group_column")["count"].sum() == 500).all()
@@ -273,8 +343,14 @@ def test_by_group_shares_sum_to_one():
 def test_age_shares_use_the_fairness_audit_bands():
     # A 25-year-old is in "25-49" in the allocation's group shares, as in the fairness audit.
     ages = [24, 25, 25.5, 49, 49.5, 50, None]
-    frame = pd.DataFrame({"person_id": [f"p{k}" for k in range(len(ages))], "need": ["TRAINING"] * len(ages),
-                          "p_employed": [0.5] * len(ages), "age": ages})
+    frame = pd.DataFrame(
+        {
+            "person_id": [f"p{k}" for k in range(len(ages))],
+            "need": ["TRAINING"] * len(ages),
+            "p_employed": [0.5] * len(ages),
+            "age": ages,
+        }
+    )
     result = allocate(frame, AgencyConfig(referents=0), AS_OF)
     ages_shares = result.by_group[result.by_group["group_column"] == "age"]
     counts = ages_shares.groupby("group_value")["count"].sum().to_dict()
@@ -286,8 +362,9 @@ def test_age_shares_use_the_fairness_audit_bands():
 def test_write_allocation_parquet_and_csv(tmp_path):
     rng = np.random.default_rng(11)
     frame = scored_frame(120, rng, ["A1", "A2"])
-    config = AgencyConfig(referents=1, caseload_per_referent=10, external_provider_places=20,
-                          agencies={"A1": {}, "A2": {"referents": 0}})
+    config = AgencyConfig(
+        referents=1, caseload_per_referent=10, external_provider_places=20, agencies={"A1": {}, "A2": {"referents": 0}}
+    )
     result = allocate(frame, config, AS_OF)
     for name in ("alloc.parquet", "alloc.csv"):
         out, side = write_allocation(result, tmp_path / name)
@@ -296,11 +373,13 @@ def test_write_allocation_parquet_and_csv(tmp_path):
         assert back["person_id"].tolist() == result.assignments["person_id"].tolist()
         assert back["track"].astype(str).tolist() == result.assignments["track"].astype(str).tolist()
         summary = json.loads(side.read_text(encoding="utf-8"))
-        assert summary["people"] == 120 and summary["left_out_count"] == len(result.left_out)
+        assert summary["people"] == 120
+        assert summary["left_out_count"] == len(result.left_out)
         assert sum(summary["tracks"].values()) == 120
         assert {c["track"] for c in summary["capacity"]} == set(TRACKS)
         assert all(c["capacity"] is None or c["used"] <= c["capacity"] for c in summary["capacity"])
-        assert summary["by_group"] and summary["config"]["caseload_per_referent"] == 10
+        assert summary["by_group"]
+        assert summary["config"]["caseload_per_referent"] == 10
     csv = (tmp_path / "alloc.csv").read_text(encoding="utf-8").splitlines()
     assert csv[0] == "person_id,agency_id,track,rank,end_date,reason_fr"
     assert any(",INTENSIVE,1,2025-09-30," in line for line in csv)
@@ -309,22 +388,28 @@ def test_write_allocation_parquet_and_csv(tmp_path):
 # --------------------------------------------------------------------------- config and input errors
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("referents: -1\n", "referents: Input should be greater than or equal to 0"),
-    ("referent: 3\n", "referent: unknown field"),
-    ("caseload_per_referent: 50\n", "referents: missing field"),
-    ("referents: 2\ncaseload_per_referent: 0\n", "caseload_per_referent: Input should be greater than or equal to 1"),
-    ("referents: 2\nintensive_months: 36\n", "intensive_months: Input should be less than or equal to 24"),
-    ("referents: 2\nexternal_provider_places: many\n", "external_provider_places: Input should be a valid integer"),
-    ("referents: 2\nlarge_portfolio_places: -5\n", "large_portfolio_places"),
-    ("referents: 2\npriority: {excluded_needs: [JOB]}\n", "priority.excluded_needs: unknown need code(s) 'JOB'"),
-    ("referents: 2\npriority: {order: p}\n", "priority.order: unknown field"),
-    ("agencies:\n  '75012': {referents: 1, caseload: 3}\n", "agencies.75012.caseload: unknown field"),
-    ("agencies:\n  '75012': {external_provider_places: 3}\n", "agencies.75012.referents: missing field"),
-    ("agency_id: X\nagencies:\n  '75012': {referents: 1}\n", "not both"),
-    ("referents: [1\n", "bad YAML at line"),
-    ("- 1\n", "must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("referents: -1\n", "referents: Input should be greater than or equal to 0"),
+        ("referent: 3\n", "referent: unknown field"),
+        ("caseload_per_referent: 50\n", "referents: missing field"),
+        (
+            "referents: 2\ncaseload_per_referent: 0\n",
+            "caseload_per_referent: Input should be greater than or equal to 1",
+        ),
+        ("referents: 2\nintensive_months: 36\n", "intensive_months: Input should be less than or equal to 24"),
+        ("referents: 2\nexternal_provider_places: many\n", "external_provider_places: Input should be a valid integer"),
+        ("referents: 2\nlarge_portfolio_places: -5\n", "large_portfolio_places"),
+        ("referents: 2\npriority: {excluded_needs: [JOB]}\n", "priority.excluded_needs: unknown need code(s) 'JOB'"),
+        ("referents: 2\npriority: {order: p}\n", "priority.order: unknown field"),
+        ("agencies:\n  '75012': {referents: 1, caseload: 3}\n", "agencies.75012.caseload: unknown field"),
+        ("agencies:\n  '75012': {external_provider_places: 3}\n", "agencies.75012.referents: missing field"),
+        ("agency_id: X\nagencies:\n  '75012': {referents: 1}\n", "not both"),
+        ("referents: [1\n", "bad YAML at line"),
+        ("- 1\n", "must be a mapping"),
+    ],
+)
 def test_bad_config_errors_name_the_field(tmp_path, text, expected):
     path = tmp_path / "agence.yaml"
     path.write_text(text, encoding="utf-8")
@@ -337,7 +422,8 @@ def test_bad_config_errors_name_the_field(tmp_path, text, expected):
 def test_config_from_json_and_yaml(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps({"agency_id": "75012", "referents": 4, "large_portfolio_places": None}))
     cfg = load_agency_config(tmp_path / "a.json")
-    assert cfg.for_agency(None).intensive_places == 200 and cfg.large_portfolio_places is None
+    assert cfg.for_agency(None).intensive_places == 200
+    assert cfg.large_portfolio_places is None
     (tmp_path / "b.json").write_text('{"referents": 4,}')
     with pytest.raises(AgencyConfigError, match="bad JSON at line 1"):
         load_agency_config(tmp_path / "b.json")
@@ -345,20 +431,26 @@ def test_config_from_json_and_yaml(tmp_path):
         load_agency_config(tmp_path / "a.toml")
     with pytest.raises(AgencyConfigError, match="no such file"):
         load_agency_config(tmp_path / "absent.yaml")
-    (tmp_path / "c.yaml").write_text("caseload_per_referent: 40\nlarge_portfolio_places: 500\nagencies:\n"
-                                     "  '1': {referents: 3}\n  '2': {referents: 1, large_portfolio_places: null}\n")
+    (tmp_path / "c.yaml").write_text(
+        "caseload_per_referent: 40\nlarge_portfolio_places: 500\nagencies:\n"
+        "  '1': {referents: 3}\n  '2': {referents: 1, large_portfolio_places: null}\n"
+    )
     cfg = load_agency_config(tmp_path / "c.yaml")
-    assert cfg.for_agency("1").intensive_places == 120 and cfg.for_agency("1").large_portfolio_places == 500
+    assert cfg.for_agency("1").intensive_places == 120
+    assert cfg.for_agency("1").large_portfolio_places == 500
     assert cfg.for_agency("2").large_portfolio_places is None  # explicit null = unlimited
 
 
-@pytest.mark.parametrize("change,expected", [
-    (lambda f: f.drop(columns="p_employed"), "missing column(s) p_employed"),
-    (lambda f: f.assign(person_id=["a", "a", "b"]), "person_id: 1 duplicate id(s), e.g. a"),
-    (lambda f: f.assign(p_employed=[0.1, 1.2, 0.3]), "between 0 and 1"),
-    (lambda f: f.assign(p_employed=[0.1, None, 0.3]), "p_employed: 1 row(s) are missing"),
-    (lambda f: f.assign(need=["TRAINING", "JOB", "TRAINING"]), "need: unknown code(s)"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda f: f.drop(columns="p_employed"), "missing column(s) p_employed"),
+        (lambda f: f.assign(person_id=["a", "a", "b"]), "person_id: 1 duplicate id(s), e.g. a"),
+        (lambda f: f.assign(p_employed=[0.1, 1.2, 0.3]), "between 0 and 1"),
+        (lambda f: f.assign(p_employed=[0.1, None, 0.3]), "p_employed: 1 row(s) are missing"),
+        (lambda f: f.assign(need=["TRAINING", "JOB", "TRAINING"]), "need: unknown code(s)"),
+    ],
+)
 def test_bad_input_is_refused(change, expected):
     frame = pd.DataFrame({"person_id": ["a", "b", "c"], "need": ["TRAINING"] * 3, "p_employed": [0.1, 0.2, 0.3]})
     with pytest.raises(AllocationInputError) as info:
@@ -379,9 +471,11 @@ def test_errors_are_user_errors_not_value_errors(tmp_path):
 
 
 def test_empty_input():
-    frame = pd.DataFrame({"person_id": pd.Series(dtype=str), "need": pd.Series(dtype=str),
-                          "p_employed": pd.Series(dtype=float)})
+    frame = pd.DataFrame(
+        {"person_id": pd.Series(dtype=str), "need": pd.Series(dtype=str), "p_employed": pd.Series(dtype=float)}
+    )
     result = allocate(frame, AgencyConfig(referents=1), AS_OF)
-    assert result.assignments.empty and result.left_out.empty
+    assert result.assignments.empty
+    assert result.left_out.empty
     assert result.capacity_used["used"].sum() == 0
     json.loads(result.to_json())

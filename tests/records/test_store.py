@@ -12,6 +12,7 @@ kills a writer with SIGKILL right after it reported a committed decision.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import signal
@@ -31,20 +32,20 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from features.schema import NEED_CODES
 from core.errors import NotFound
+from features.schema import NEED_CODES
+from models.suggestion import ModelSuggestion, Suggestion
 from records import (
     MIGRATIONS_DIR,
+    UNKNOWN_NEED,
     DecisionConflict,
     DecisionRecord,
     DecisionStore,
     StoreError,
     SuggestionNotFound,
     SuggestionRecord,
-    UNKNOWN_NEED,
+    row_from_suggestion,
 )
-from models.suggestion import ModelSuggestion, Suggestion
-from records import row_from_suggestion
 from records.engine import alembic_config
 from records.tables import metadata
 
@@ -106,14 +107,24 @@ def real_suggestion(suggestion_id: str = "sug-1", *, need: str | None = None, in
     """A contract suggestion built from a real model output (the ``index``-th one with ``need``)."""
     matching = [o for o in REAL_OUTPUTS if need is None or o.need_code == need]
     output = matching[index % len(matching)]
-    return Suggestion(suggestion_id=suggestion_id, model_version="jalon-segmentation:3", person_id="person-1",
-                      agency_id="agency-75", created_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
-                      **dict(output), recommendation=None)
+    return Suggestion(
+        suggestion_id=suggestion_id,
+        model_version="jalon-segmentation:3",
+        person_id="person-1",
+        agency_id="agency-75",
+        created_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+        **dict(output),
+        recommendation=None,
+    )
 
 
 def suggestion_kwargs(suggestion_id: str = "sug-1", **overrides) -> dict:
-    kwargs = row_from_suggestion(real_suggestion(suggestion_id), advisor_id="advisor-1",
-                                 input_hash="sha256:" + "ab" * 32, policy_context={"housing": "STABLE"})
+    kwargs = row_from_suggestion(
+        real_suggestion(suggestion_id),
+        advisor_id="advisor-1",
+        input_hash="sha256:" + "ab" * 32,
+        policy_context={"housing": "STABLE"},
+    )
     del kwargs["created_at"]  # the store's default (now) unless a test gives one
     kwargs.update(overrides)
     return kwargs
@@ -176,15 +187,32 @@ def test_migration_creates_tables_at_head(store: DecisionStore, url: str, db_pat
     with store.engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_heads() == (head_revision(),)
     assert {c["name"] for c in inspector.get_columns("suggestions")} == {
-        "suggestion_id", "created_at", "model_version", "agency_id", "person_id", "advisor_id",
-        "input_hash", "output", "explanation",
+        "suggestion_id",
+        "created_at",
+        "model_version",
+        "agency_id",
+        "person_id",
+        "advisor_id",
+        "input_hash",
+        "output",
+        "explanation",
     }
     assert {c["name"] for c in inspector.get_columns("decisions")} >= {
-        "decision_id", "suggestion_id", "advisor_id", "action", "final_need", "final_tier", "reason",
-        "revision_of", "recommendation", "milestone_date", "created_at",
+        "decision_id",
+        "suggestion_id",
+        "advisor_id",
+        "action",
+        "final_need",
+        "final_tier",
+        "reason",
+        "revision_of",
+        "recommendation",
+        "milestone_date",
+        "created_at",
     }
     indexed = {tuple(ix["column_names"]) for ix in inspector.get_indexes("suggestions")}
-    assert ("person_id",) in indexed and ("advisor_id",) in indexed
+    assert ("person_id",) in indexed
+    assert ("advisor_id",) in indexed
 
 
 def test_schema_matches_store_tables(store: DecisionStore) -> None:
@@ -244,8 +272,14 @@ def test_concurrent_first_start_migrates_once(url: str, tmp_path: Path) -> None:
         """
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=python_env(),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=PROJECT_ROOT,
+            env=python_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(4)
     ]
     time.sleep(1.0)  # let them all import and wait at the start line
@@ -263,8 +297,10 @@ def test_postgresql_ddl_is_generated_offline(capsys: pytest.CaptureFixture) -> N
     config = alembic_config("postgresql://jalon@localhost/jalon")
     command.upgrade(config, "head", sql=True)
     ddl = capsys.readouterr().out
-    assert "CREATE TABLE suggestions" in ddl and "CREATE TABLE decisions" in ddl
-    assert "TIMESTAMP WITH TIME ZONE" in ddl and "JSON" in ddl
+    assert "CREATE TABLE suggestions" in ddl
+    assert "CREATE TABLE decisions" in ddl
+    assert "TIMESTAMP WITH TIME ZONE" in ddl
+    assert "JSON" in ddl
     assert "CONSTRAINT uq_decisions_suggestion_id_sequence UNIQUE (suggestion_id, sequence)" in ddl
     assert "EXECUTE FUNCTION jalon_append_only()" in ddl
 
@@ -288,7 +324,8 @@ def test_suggestion_round_trip_with_json(store: DecisionStore) -> None:
     assert loaded.created_at.utcoffset() == dt.timedelta(0)  # stored and returned as UTC
     assert loaded.created_at.hour == 9
     assert loaded.agency_id == "agency-75"
-    assert loaded.decisions == [] and loaded.latest_decision is None
+    assert loaded.decisions == []
+    assert loaded.latest_decision is None
 
 
 def test_suggestion_default_created_at_is_utc_now(store: DecisionStore) -> None:
@@ -354,7 +391,8 @@ def test_suggestions_for_person(store: DecisionStore) -> None:
     decide(store, "s-early")
     found = store.suggestions_for_person("person-1")
     assert [s.suggestion_id for s in found] == ["s-early", "s-late"]
-    assert found[0].latest_decision is not None and found[1].decisions == []
+    assert found[0].latest_decision is not None
+    assert found[1].decisions == []
     assert store.suggestions_for_person("nobody") == []
 
 
@@ -364,7 +402,8 @@ def test_suggestions_for_person(store: DecisionStore) -> None:
 def test_confirm_then_second_decision_conflicts(store: DecisionStore, url: str) -> None:
     store.record_suggestion(**suggestion_kwargs())
     first = decide(store)
-    assert first.action == "confirm" and first.revision_of is None
+    assert first.action == "confirm"
+    assert first.revision_of is None
     assert first.created_at.tzinfo is not None
     with pytest.raises(DecisionConflict, match="revision=True"):
         decide(store, action="override", final_need="SOCIAL_BARRIERS", reason="logement")
@@ -377,8 +416,15 @@ def test_revision_is_appended_and_history_kept(store: DecisionStore, url: str) -
     first = decide(store, milestone_date=dt.date(2026, 6, 1), recommendation={"actions": ["atelier CV"]})
     original_row = decision_rows(url)[0]
 
-    second = decide(store, advisor_id="advisor-2", action="override", final_need="SOCIAL_BARRIERS",
-                    final_tier="C", reason="Situation de logement découverte en entretien", revision=True)
+    second = decide(
+        store,
+        advisor_id="advisor-2",
+        action="override",
+        final_need="SOCIAL_BARRIERS",
+        final_tier="C",
+        reason="Situation de logement découverte en entretien",
+        revision=True,
+    )
     assert len(decision_rows(url)) == 2
     third = decide(store, final_need="SOCIAL_BARRIERS", final_tier="C", revision=True)
     rows = decision_rows(url)
@@ -487,8 +533,14 @@ def test_committed_decision_survives_sigkill(url: str, db_path: Path) -> None:
         time.sleep(120)
         """
     )
-    with subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=python_env(),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT,
+        env=python_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
         try:
             line = proc.stdout.readline()
             os.kill(proc.pid, signal.SIGKILL)  # right after it reported the commit
@@ -503,8 +555,10 @@ def test_committed_decision_survives_sigkill(url: str, db_path: Path) -> None:
     reopened = DecisionStore(url)
     try:
         latest = reopened.get_suggestion("sug-1").latest_decision
-        assert latest is not None and latest.decision_id == decision_id
-        assert latest.advisor_id == "advisor-9" and latest.reason == "garde d'enfants"
+        assert latest is not None
+        assert latest.decision_id == decision_id
+        assert latest.advisor_id == "advisor-9"
+        assert latest.reason == "garde d'enfants"
     finally:
         reopened.dispose()
     if is_sqlite(url):
@@ -534,7 +588,7 @@ def test_two_threads_racing_a_first_decision(url: str) -> None:
                 outcomes[f"race-{i}"].append("won")
             except DecisionConflict:
                 outcomes[f"race-{i}"].append("conflict")
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
                 outcomes[f"race-{i}"].append("error")
 
@@ -577,8 +631,14 @@ def test_two_processes_racing_first_decisions(url: str, tmp_path: Path) -> None:
         """
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, f"advisor-{k}"], cwd=PROJECT_ROOT, env=python_env(),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, f"advisor-{k}"],
+            cwd=PROJECT_ROOT,
+            env=python_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for k in range(2)
     ]
     time.sleep(1.0)
@@ -610,7 +670,7 @@ def test_concurrent_revisions_form_a_single_chain(url: str) -> None:
             barrier.wait()
             try:
                 decide(stores[k], advisor_id=f"advisor-{k}", final_tier="C", revision=True)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=revise, args=(k,)) for k in range(3)]
@@ -624,7 +684,7 @@ def test_concurrent_revisions_form_a_single_chain(url: str) -> None:
     assert not errors, errors
     assert len(history) == 16
     assert history[0].revision_of is None
-    for previous, current in zip(history, history[1:]):
+    for previous, current in itertools.pairwise(history):
         assert current.revision_of == previous.decision_id
 
 
@@ -650,10 +710,13 @@ def test_latest_decisions_filters_by_milestone(store: DecisionStore) -> None:
 
     everyone = store.latest_decisions()
     assert {(s.person_id, d.decision_id) for s, d in everyone} == {
-        ("person-1", p1_latest.decision_id), ("person-2", p2_latest.decision_id), ("person-3", p3_latest.decision_id),
+        ("person-1", p1_latest.decision_id),
+        ("person-2", p2_latest.decision_id),
+        ("person-3", p3_latest.decision_id),
     }
     for s, d in everyone:
-        assert s.suggestion_id == d.suggestion_id and s.latest_decision == d
+        assert s.suggestion_id == d.suggestion_id
+        assert s.latest_decision == d
 
     due = store.latest_decisions(milestone_due_by=dt.date(2026, 4, 1))
     assert [(s.person_id, d.milestone_date) for s, d in due] == [("person-3", dt.date(2026, 3, 15))]
@@ -672,7 +735,8 @@ def test_decisions_by_advisor_order_and_limit(store: DecisionStore) -> None:
     assert [d.decision_id for d in got] == [revised.decision_id] + [d.decision_id for d in reversed(mine)]
     assert all(isinstance(d, DecisionRecord) for d in got)
     assert [d.decision_id for d in store.decisions_by_advisor("advisor-7", limit=2)] == [
-        revised.decision_id, mine[3].decision_id,
+        revised.decision_id,
+        mine[3].decision_id,
     ]
     assert store.decisions_by_advisor("advisor-7", limit=0) == []
     assert store.decisions_by_advisor("nobody") == []
@@ -685,8 +749,9 @@ def test_override_rates(store: DecisionStore) -> None:
     first, second = needs[0], needs[1]
 
     def row(i: int, need: str) -> dict:
-        return row_from_suggestion(real_suggestion(f"o-{i}", need=need, index=i), advisor_id="advisor-1",
-                                   input_hash="h" * 64)
+        return row_from_suggestion(
+            real_suggestion(f"o-{i}", need=need, index=i), advisor_id="advisor-1", input_hash="h" * 64
+        )
 
     store.record_suggestions([row(0, first), row(1, first), row(2, first), row(3, second), row(4, first)])
     other = next(n for n in NEED_CODES if n not in (first, second))
@@ -719,8 +784,9 @@ def test_a_suggestion_that_breaks_the_contract_is_refused(store: DecisionStore) 
 
 def test_a_suggestion_reads_back_as_the_contract(store: DecisionStore) -> None:
     original = real_suggestion("sug-1")
-    store.record_suggestion(**row_from_suggestion(original, advisor_id="advisor-1", input_hash="h" * 64,
-                                                  policy_context={"housing": "NONE"}))
+    store.record_suggestion(
+        **row_from_suggestion(original, advisor_id="advisor-1", input_hash="h" * 64, policy_context={"housing": "NONE"})
+    )
     loaded = store.get_suggestion("sug-1")
     assert loaded.suggestion == original
     assert loaded.policy_context == {"housing": "NONE"}
@@ -729,7 +795,9 @@ def test_a_suggestion_reads_back_as_the_contract(store: DecisionStore) -> None:
 def test_empty_store_queries(store: DecisionStore) -> None:
     assert store.latest_decisions() == []
     assert store.override_rates() == {
-        "total": 0, "overrides": 0, "by_need": {n: {"total": 0, "overrides": 0} for n in NEED_CODES},
+        "total": 0,
+        "overrides": 0,
+        "by_need": {n: {"total": 0, "overrides": 0} for n in NEED_CODES},
     }
 
 
@@ -750,18 +818,27 @@ def test_postgresql_rejects_updates_deletes_and_duplicate_first_decisions(postgr
                 ("DELETE FROM decisions", "append-only"),
                 ("TRUNCATE decisions", "append-only"),
                 ("UPDATE suggestions SET person_id = 'x'", "append-only"),
-                ("INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
-                 "final_tier, created_at) VALUES ('other', 'sug-1', 0, 'a', 'confirm', 'TRAINING', 'B', "
-                 "'2026-01-01T00:00:00Z')", "uq_decisions_suggestion_id_sequence"),
+                (
+                    "INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
+                    "final_tier, created_at) VALUES ('other', 'sug-1', 0, 'a', 'confirm', 'TRAINING', 'B', "
+                    "'2026-01-01T00:00:00Z')",
+                    "uq_decisions_suggestion_id_sequence",
+                ),
             ]
             second = decide(store, final_tier="C", revision=True)
             statements += [
-                ("INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
-                 f"final_tier, revision_of, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', "
-                 f"'B', '{first.decision_id}', '2026-01-01T00:00:00Z')", "uq_decisions_revision_of"),
-                ("INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
-                 "final_tier, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', 'B', "
-                 "'2026-01-01T00:00:00Z')", "ck_decisions_sequence_revision_of"),
+                (
+                    "INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
+                    f"final_tier, revision_of, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', "
+                    f"'B', '{first.decision_id}', '2026-01-01T00:00:00Z')",
+                    "uq_decisions_revision_of",
+                ),
+                (
+                    "INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
+                    "final_tier, created_at) VALUES ('other', 'sug-1', 7, 'a', 'confirm', 'TRAINING', 'B', "
+                    "'2026-01-01T00:00:00Z')",
+                    "ck_decisions_sequence_revision_of",
+                ),
             ]
             for sql, refusal in statements:
                 with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match=refusal):
@@ -792,7 +869,7 @@ def test_postgresql_end_to_end(postgres_database: str) -> None:
         def open_store() -> None:
             try:
                 opened.append(DecisionStore(url_str))
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=open_store) for _ in range(3)]
@@ -814,10 +891,18 @@ def test_postgresql_end_to_end(postgres_database: str) -> None:
         first = decide(store, milestone_date=dt.date(2026, 6, 1))
         with pytest.raises(DecisionConflict):
             decide(other)
-        second = decide(other, advisor_id="advisor-pg", action="override", final_need="SOCIAL_BARRIERS",
-                        reason="logement", revision=True)
-        assert [d.decision_id for d in store.get_suggestion("sug-1").decisions] == [first.decision_id,
-                                                                                     second.decision_id]
+        second = decide(
+            other,
+            advisor_id="advisor-pg",
+            action="override",
+            final_need="SOCIAL_BARRIERS",
+            reason="logement",
+            revision=True,
+        )
+        assert [d.decision_id for d in store.get_suggestion("sug-1").decisions] == [
+            first.decision_id,
+            second.decision_id,
+        ]
         assert second.revision_of == first.decision_id
         with store.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="append-only"):
             conn.exec_driver_sql("UPDATE decisions SET final_tier = 'A'")
@@ -836,7 +921,7 @@ def test_postgresql_end_to_end(postgres_database: str) -> None:
                     outcomes[f"race-{i}"].append("won")
                 except DecisionConflict:
                     outcomes[f"race-{i}"].append("conflict")
-                except BaseException as exc:  # noqa: BLE001
+                except BaseException as exc:
                     errors.append(exc)
 
         threads = [threading.Thread(target=advisor, args=(k,)) for k in range(2)]
@@ -854,9 +939,15 @@ def test_postgresql_end_to_end(postgres_database: str) -> None:
             for _ in range(4):
                 revisers.wait()
                 try:
-                    decide(opened[k], advisor_id="advisor-pg", action="override", final_need="SOCIAL_BARRIERS",
-                           reason="logement", revision=True)
-                except BaseException as exc:  # noqa: BLE001
+                    decide(
+                        opened[k],
+                        advisor_id="advisor-pg",
+                        action="override",
+                        final_need="SOCIAL_BARRIERS",
+                        reason="logement",
+                        revision=True,
+                    )
+                except BaseException as exc:
                     errors.append(exc)
 
         threads = [threading.Thread(target=revise, args=(k,)) for k in range(3)]
@@ -867,13 +958,14 @@ def test_postgresql_end_to_end(postgres_database: str) -> None:
         assert not errors, errors
         history = store.get_suggestion("sug-1").decisions
         assert len(history) == 14
-        assert all(cur.revision_of == prev.decision_id for prev, cur in zip(history, history[1:]))
+        assert all(cur.revision_of == prev.decision_id for prev, cur in itertools.pairwise(history))
         second = history[-1]
 
         assert len(store.latest_decisions()) == n + 1
         assert len(store.latest_decisions(milestone_due_by=dt.date(2026, 4, 1))) == n
         rates = store.override_rates()
-        assert rates["total"] == n + 1 and rates["overrides"] == 1
+        assert rates["total"] == n + 1
+        assert rates["overrides"] == 1
         assert [d.decision_id for d in store.decisions_by_advisor("advisor-pg", limit=1)] == [second.decision_id]
         for s in opened:
             s.dispose()

@@ -27,40 +27,71 @@ CREATED = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)
 
 
 def factor(field: str, sentence: str, contribution: float, **extra) -> dict:
-    return {"field": field, "label_fr": field, "value": 1, "display_value": "1", "contribution": contribution,
-            "direction": "towards" if contribution >= 0 else "against", "sentence_fr": sentence, **extra}
+    return {
+        "field": field,
+        "label_fr": field,
+        "value": 1,
+        "display_value": "1",
+        "contribution": contribution,
+        "direction": "towards" if contribution >= 0 else "against",
+        "sentence_fr": sentence,
+        **extra,
+    }
 
 
 NEED_FACTORS = [
-    factor("months_worked_24m", "2 mois travaillés sur les 24 derniers : rapproche du besoin « Se former, se qualifier »",
-           0.9, protected=False),
+    factor(
+        "months_worked_24m",
+        "2 mois travaillés sur les 24 derniers : rapproche du besoin « Se former, se qualifier »",
+        0.9,
+        protected=False,
+    ),
     # A protected attribute must never reach the person, whatever the explanation says:
     factor("sex", "Sexe Femme : rapproche du besoin « Se former, se qualifier »", 0.5, protected=True),
     # Wrongly flagged as not protected: the report's own list of never-shown fields still holds it back.
     factor("nationality_group", "Nationalité Hors Union européenne : éloigne du besoin", -0.4, protected=False),
     factor("some_future_field", "Champ protégé futur : rapproche du besoin", 0.3, protected=True),
-    factor("education_level", "Diplôme sans diplôme : rapproche du besoin « Se former, se qualifier »", 0.25,
-           protected=False),
-    factor("experience_years", "0 an(s) d'expérience dans le métier recherché : éloigne du besoin "
-                               "« Se former, se qualifier »", -0.2, protected=False),
+    factor(
+        "education_level",
+        "Diplôme sans diplôme : rapproche du besoin « Se former, se qualifier »",
+        0.25,
+        protected=False,
+    ),
+    factor(
+        "experience_years",
+        "0 an(s) d'expérience dans le métier recherché : éloigne du besoin « Se former, se qualifier »",
+        -0.2,
+        protected=False,
+    ),
 ]
 EMP_FACTORS = [
     factor("registration_months", "Inscrit depuis 30 mois : réduit les chances d'emploi", -0.6, protected=False),
-    factor("nationality_group", "Nationalité Hors Union européenne : réduit les chances d'emploi", -0.3,
-           protected=True),
-    factor("driving_licence", "Titulaire du permis de conduire : augmente les chances d'emploi", 0.2,
-           protected=False),
+    factor(
+        "nationality_group", "Nationalité Hors Union européenne : réduit les chances d'emploi", -0.3, protected=True
+    ),
+    factor("driving_licence", "Titulaire du permis de conduire : augmente les chances d'emploi", 0.2, protected=False),
 ]
-PROTECTED_SENTENCES = [f["sentence_fr"] for f in NEED_FACTORS + EMP_FACTORS
-                       if f["field"] in ("sex", "nationality_group", "some_future_field")]
+PROTECTED_SENTENCES = [
+    f["sentence_fr"]
+    for f in NEED_FACTORS + EMP_FACTORS
+    if f["field"] in ("sex", "nationality_group", "some_future_field")
+]
 
 
 def output(need="TRAINING", p_need=0.62, tier="C", p_emp=0.21, needs_review=False) -> dict:
     return {
-        "need": {"code": need, "label_fr": NEEDS[need], "probability": p_need,
-                 "distribution": [{"code": need, "label_fr": NEEDS[need], "probability": p_need}]},
-        "employability": {"probability": p_emp, "tier": tier, "tier_label_fr": "Éloigné de l'emploi",
-                          "bands": {"A": 0.6, "B": 0.3}},
+        "need": {
+            "code": need,
+            "label_fr": NEEDS[need],
+            "probability": p_need,
+            "distribution": [{"code": need, "label_fr": NEEDS[need], "probability": p_need}],
+        },
+        "employability": {
+            "probability": p_emp,
+            "tier": tier,
+            "tier_label_fr": "Éloigné de l'emploi",
+            "bands": {"A": 0.6, "B": 0.3},
+        },
         "needs_review": needs_review,
         "review_reasons": [],
         "recommendation": recommend(need, tier, {}, CREATED.date()).model_dump(mode="json"),
@@ -70,27 +101,55 @@ def output(need="TRAINING", p_need=0.62, tier="C", p_emp=0.21, needs_review=Fals
 
 def explanation() -> dict:
     return {
-        "need": {"target": "TRAINING", "units": "log-odds", "base_value": -1.0, "raw_score": 0.5,
-                 "factors": NEED_FACTORS, "other_contribution": 0.1},
-        "employability": {"target": "employed_6m", "units": "log-odds", "base_value": -0.5, "raw_score": -1.2,
-                          "factors": EMP_FACTORS, "other_contribution": -0.1},
+        "need": {
+            "target": "TRAINING",
+            "units": "log-odds",
+            "base_value": -1.0,
+            "raw_score": 0.5,
+            "factors": NEED_FACTORS,
+            "other_contribution": 0.1,
+        },
+        "employability": {
+            "target": "employed_6m",
+            "units": "log-odds",
+            "base_value": -0.5,
+            "raw_score": -1.2,
+            "factors": EMP_FACTORS,
+            "other_contribution": -0.1,
+        },
     }
 
 
 def suggestion(decisions=(), **kwargs) -> SuggestionRecord:
     return SuggestionRecord(
-        suggestion_id="s-123", created_at=CREATED, model_version="7", agency_id="AG075", person_id="P-42",
-        advisor_id="adv-1", input_hash="0" * 64, output=output(**kwargs), explanation=explanation(),
-        decisions=list(decisions))
+        suggestion_id="s-123",
+        created_at=CREATED,
+        model_version="7",
+        agency_id="AG075",
+        person_id="P-42",
+        advisor_id="adv-1",
+        input_hash="0" * 64,
+        output=output(**kwargs),
+        explanation=explanation(),
+        decisions=list(decisions),
+    )
 
 
 def decision(action="confirm", need="TRAINING", tier="C", reason=None, revision_of=None, seq=0) -> DecisionRecord:
     rec = recommend(need, tier, {}, dt.date(2025, 3, 15)).model_dump(mode="json")
     return DecisionRecord(
-        decision_id=f"d-{seq}", suggestion_id="s-123", advisor_id="adv-1", action=action, final_need=need,
-        final_tier=tier, reason=reason, revision_of=revision_of, recommendation=rec,
+        decision_id=f"d-{seq}",
+        suggestion_id="s-123",
+        advisor_id="adv-1",
+        action=action,
+        final_need=need,
+        final_tier=tier,
+        reason=reason,
+        revision_of=revision_of,
+        recommendation=rec,
         milestone_date=dt.date.fromisoformat(rec["milestone_date"]),
-        created_at=CREATED + dt.timedelta(minutes=5 + seq))
+        created_at=CREATED + dt.timedelta(minutes=5 + seq),
+    )
 
 
 def text_of(page: str) -> str:
@@ -105,19 +164,30 @@ def text_of(page: str) -> str:
 def test_pending_report_says_what_was_suggested_and_the_rights():
     page = report_html(suggestion(), today=dt.date(2025, 3, 20))
     text = text_of(page)
-    assert page.startswith("<!doctype html>") and '<html lang="fr">' in page
+    assert page.startswith("<!doctype html>")
+    assert '<html lang="fr">' in page
     assert "« Se former, se qualifier »" in text
     assert "Confiance de l'outil : moyenne (62 %)" in text
-    assert "Éloigné de l'emploi (palier C)" in text and "environ 2 personnes sur 10" in text
+    assert "Éloigné de l'emploi (palier C)" in text
+    assert "environ 2 personnes sur 10" in text
     assert "En attente de décision" in text
     # Rights: explanation, GDPR art. 22, CRPA L311-3-1, human re-examination, correction.
-    for expected in ("L311-3-1", "article 22", "RGPD", "réexamen par une personne", "Faire corriger vos données",
-                     "Contester la décision", "Obtenir une explication"):
+    for expected in (
+        "L311-3-1",
+        "article 22",
+        "RGPD",
+        "réexamen par une personne",
+        "Faire corriger vos données",
+        "Contester la décision",
+        "Obtenir une explication",
+    ):
         assert expected in text, expected
     # Date and model version.
-    assert "Relevé établi le 20 mars 2025" in text and "suggestion du 14 mars 2025" in text
+    assert "Relevé établi le 20 mars 2025" in text
+    assert "suggestion du 14 mars 2025" in text
     assert "version du modèle : 7" in text
-    assert "@media print" in page and "@page" in page
+    assert "@media print" in page
+    assert "@page" in page
 
 
 def test_report_lists_the_factors_and_never_a_protected_attribute():
@@ -140,23 +210,32 @@ def test_confirmed_decision_with_path_and_milestone():
     assert "Votre conseiller a confirmé la suggestion" in text
     assert "En attente de décision" not in text
     rec = d.recommendation
-    assert rec["parcours_label_fr"] in text and rec["objective_fr"] in text
+    assert rec["parcours_label_fr"] in text
+    assert rec["objective_fr"] in text
     assert rec["offers"][0]["name_fr"] in text
     assert f"{rec['duration_months']} mois" in text
     milestone = d.milestone_date
-    assert f"{milestone.day if milestone.day > 1 else '1er'} " in text and str(milestone.year) in text
+    assert f"{milestone.day if milestone.day > 1 else '1er'} " in text
+    assert str(milestone.year) in text
 
 
 def test_latest_decision_wins_and_everything_is_escaped():
     first = decision()
-    revised = decision("override", need="SOCIAL_BARRIERS", tier="C", seq=1, revision_of="d-0",
-                       reason="<script>alert('x')</script> & logement à trouver")
+    revised = decision(
+        "override",
+        need="SOCIAL_BARRIERS",
+        tier="C",
+        seq=1,
+        revision_of="d-0",
+        reason="<script>alert('x')</script> & logement à trouver",
+    )
     page = report_html(suggestion([first, revised]))
     text = text_of(page)
     assert "Votre conseiller a modifié la suggestion" in text
     assert "Cette décision remplace une décision précédente" in text
     assert NEEDS["SOCIAL_BARRIERS"] in text
-    assert "<script>" not in page and "&lt;script&gt;alert(" in page
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(" in page
     assert "&amp; logement à trouver" in page
 
 
@@ -166,7 +245,8 @@ def test_report_style_is_allowed_by_its_policy():
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
     policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
     assert f"sha256-{digest}" in html.unescape(policy)
-    assert "script-src" not in policy and "default-src 'none'" in html.unescape(policy)
+    assert "script-src" not in policy
+    assert "default-src 'none'" in html.unescape(policy)
     # The advisor page opens the report in a window that inherits its policy: allowed there too.
     headers = TestClient(ui_app).get("/").headers
     assert f"sha256-{digest}" in headers["content-security-policy"]
@@ -176,15 +256,30 @@ def test_report_from_a_real_store(tmp_path: Path):
     store = DecisionStore(f"sqlite:///{tmp_path / 'decisions.db'}")
     try:
         out = output(need="CAREER_PROJECT", p_need=0.41, tier="B", p_emp=0.45, needs_review=True)
-        store.record_suggestion(suggestion_id="s-real", model_version="3", person_id="P-9", advisor_id="adv-1",
-                                input_hash="a" * 64, output=out, explanation=explanation(), agency_id="AG001",
-                                created_at=CREATED)
+        store.record_suggestion(
+            suggestion_id="s-real",
+            model_version="3",
+            person_id="P-9",
+            advisor_id="adv-1",
+            input_hash="a" * 64,
+            output=out,
+            explanation=explanation(),
+            agency_id="AG001",
+            created_at=CREATED,
+        )
         assert "En attente de décision" in text_of(report_html(store.get_suggestion("s-real")))
 
         rec = recommend("TRAINING", "B", out["policy_context"], dt.date(2025, 3, 15)).model_dump(mode="json")
-        store.record_decision(suggestion_id="s-real", advisor_id="adv-1", action="override",
-                              final_need="TRAINING", final_tier="B", reason="Projet de formation déjà financé",
-                              recommendation=rec, milestone_date=dt.date.fromisoformat(rec["milestone_date"]))
+        store.record_decision(
+            suggestion_id="s-real",
+            advisor_id="adv-1",
+            action="override",
+            final_need="TRAINING",
+            final_tier="B",
+            reason="Projet de formation déjà financé",
+            recommendation=rec,
+            milestone_date=dt.date.fromisoformat(rec["milestone_date"]),
+        )
         text = text_of(report_html(store.get_suggestion("s-real")))
     finally:
         store.dispose()
@@ -192,7 +287,8 @@ def test_report_from_a_real_store(tmp_path: Path):
     assert "Confiance de l'outil : faible (41 %)" in text
     assert "signalé que cette suggestion était incertaine" in text
     assert "Votre conseiller a modifié la suggestion" in text
-    assert "Se former, se qualifier" in text and "Projet de formation déjà financé" in text
+    assert "Se former, se qualifier" in text
+    assert "Projet de formation déjà financé" in text
     assert rec["objective_fr"] in text
     assert "version du modèle : 3" in text
     assert not any(s in text for s in PROTECTED_SENTENCES)
@@ -200,16 +296,34 @@ def test_report_from_a_real_store(tmp_path: Path):
 
 def test_report_without_explanation_or_employability():
     record = SuggestionRecord(
-        suggestion_id="s-min", created_at=CREATED, model_version="1", agency_id=None, person_id="P-1",
-        advisor_id="adv-1", input_hash="b" * 64,
+        suggestion_id="s-min",
+        created_at=CREATED,
+        model_version="1",
+        agency_id=None,
+        person_id="P-1",
+        advisor_id="adv-1",
+        input_hash="b" * 64,
         # What a need-only model stores: no employability, hence no recommendation, and no explanation kept.
-        output={"need": {"code": "DIRECT_EMPLOYMENT", "label_fr": NEEDS["DIRECT_EMPLOYMENT"], "probability": 0.8,
-                         "distribution": [{"code": "DIRECT_EMPLOYMENT", "label_fr": NEEDS["DIRECT_EMPLOYMENT"],
-                                           "probability": 0.8}]},
-                "employability": None, "needs_review": False, "review_reasons": [], "recommendation": None},
-        explanation={"need": None, "employability": None}, decisions=[])
+        output={
+            "need": {
+                "code": "DIRECT_EMPLOYMENT",
+                "label_fr": NEEDS["DIRECT_EMPLOYMENT"],
+                "probability": 0.8,
+                "distribution": [
+                    {"code": "DIRECT_EMPLOYMENT", "label_fr": NEEDS["DIRECT_EMPLOYMENT"], "probability": 0.8}
+                ],
+            },
+            "employability": None,
+            "needs_review": False,
+            "review_reasons": [],
+            "recommendation": None,
+        },
+        explanation={"need": None, "employability": None},
+        decisions=[],
+    )
     text = text_of(report_html(record))
-    assert "Retour direct à l'emploi" in text and "élevée (80 %)" in text
+    assert "Retour direct à l'emploi" in text
+    assert "élevée (80 %)" in text
     assert "Aucune explication détaillée" in text
 
 
@@ -227,7 +341,8 @@ def test_page_shell_is_generated_from_the_schema(client):
     page = response.text
     assert '<html lang="fr">' in page
     for f in profile_fields():
-        assert f'id="f-{f.name}"' in page and f'for="f-{f.name}"' in page, f.name
+        assert f'id="f-{f.name}"' in page, f.name
+        assert f'for="f-{f.name}"' in page, f.name
         assert f.label_fr in html.unescape(page), f.name
     legends = [html.unescape(t) for t in re.findall(r"<legend>(.*?)</legend>", page)]
     for group in form_groups():
@@ -238,7 +353,8 @@ def test_page_shell_is_generated_from_the_schema(client):
     assert '<option value="BAC3_PLUS">Bac + 3 ou plus</option>' in page
     assert re.search(r'id="f-age"[^>]*min="16"[^>]*max="70"', page.replace("\n", " "))
     # No decision is pre-selected.
-    assert "checked" not in page and "selected" not in page
+    assert "checked" not in page
+    assert "selected" not in page
     # The model card's known limits and oversight instructions, in French.
     unescaped = html.unescape(page)
     for item in (*KNOWN_LIMITS, *OVERSIGHT):
@@ -255,13 +371,21 @@ def test_example_profile_is_valid_and_complete():
 
 
 def test_a_new_field_appears_in_the_form():
-    extra = Field("new_barrier", "feature", "category", "Nouveau frein", "freins", codes=("X", "Y"),
-                  code_labels_fr={"X": "Ixe", "Y": "Igrec"})
+    extra = Field(
+        "new_barrier",
+        "feature",
+        "category",
+        "Nouveau frein",
+        "freins",
+        codes=("X", "Y"),
+        code_labels_fr={"X": "Ixe", "Y": "Igrec"},
+    )
     orphan = Field("orphan", "feature", "boolean", "Champ sans groupe", "nowhere")
     groups = form_groups((*profile_fields(), extra, orphan))
     freins = next(g for g in groups if g["key"] == "freins")
     widget = next(w for w in freins["fields"] if w["name"] == "new_barrier")
-    assert widget["widget"] == "select" and widget["options"] == [("X", "Ixe"), ("Y", "Igrec")]
+    assert widget["widget"] == "select"
+    assert widget["options"] == [("X", "Ixe"), ("Y", "Igrec")]
     assert groups[-1]["title"] == "Autres informations"
     assert groups[-1]["fields"][0]["options"] == [("true", "Oui"), ("false", "Non")]
 

@@ -24,7 +24,8 @@ def test_suggest_is_explained_and_additive(server, records) -> None:
     response = call(server, "/suggest", {"profile": records[0]})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["person_id"] == records[0]["person_id"] and body["model_version"]
+    assert body["person_id"] == records[0]["person_id"]
+    assert body["model_version"]
     assert abs(sum(d["probability"] for d in body["need"]["distribution"]) - 1) < 1e-9
     assert body["employability"]["tier"] in ("A", "B", "C")
     for key in ("need", "employability"):
@@ -32,7 +33,8 @@ def test_suggest_is_explained_and_additive(server, records) -> None:
         total = e["base_value"] + sum(f["contribution"] for f in e["factors"]) + e["other_contribution"]
         assert abs(total - e["raw_score"]) < 1e-9
         assert all(f["sentence_fr"] for f in e["factors"])
-    assert body["recommendation"]["milestone_date"] and body["recommendation"]["rule_id"]
+    assert body["recommendation"]["milestone_date"]
+    assert body["recommendation"]["rule_id"]
 
 
 def test_batch_matches_single_suggestions(server, records) -> None:
@@ -40,7 +42,8 @@ def test_batch_matches_single_suggestions(server, records) -> None:
     assert batch.status_code == 200, batch.text
     single = call(server, "/suggest", {"profile": records[3]}).json()
     item = batch.json()["suggestions"][3]
-    assert item["need"] == single["need"] and item["explanations"] == single["explanations"]
+    assert item["need"] == single["need"]
+    assert item["explanations"] == single["explanations"]
     assert len({s["suggestion_id"] for s in batch.json()["suggestions"]}) == 25
 
 
@@ -51,10 +54,21 @@ def test_decisions_are_recorded_with_history(server, records) -> None:
     assert confirm.status_code == 200, confirm.text
     assert confirm.json()["final_need"] == suggestion["need"]["code"]
     again = call(server, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1", "action": "confirm"})
-    assert again.status_code == 409 and "revision" in again.text
-    revised = call(server, "/decisions", {
-        "suggestion_id": sid, "advisor_id": "advisor-1", "action": "override", "need": "TRAINING", "tier": "C",
-        "reason": "Projet de formation confirmé en entretien", "revision": True})
+    assert again.status_code == 409
+    assert "revision" in again.text
+    revised = call(
+        server,
+        "/decisions",
+        {
+            "suggestion_id": sid,
+            "advisor_id": "advisor-1",
+            "action": "override",
+            "need": "TRAINING",
+            "tier": "C",
+            "reason": "Projet de formation confirmé en entretien",
+            "revision": True,
+        },
+    )
     assert revised.status_code == 200, revised.text
     assert revised.json()["revision_of"] == confirm.json()["decision_id"]
     assert revised.json()["recommendation"]["need"] == "TRAINING"
@@ -72,7 +86,9 @@ def test_roles(server, records) -> None:
     sid = call(server, "/suggest", {"profile": records[2]}).json()["suggestion_id"]
     assert call(server, f"/suggestions/{sid}", method="GET", token="advisor2").status_code == 403
     assert call(server, f"/suggestions/{sid}", method="GET", token="auditor").status_code == 200
-    other = call(server, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1", "action": "confirm"}, token="advisor2")
+    other = call(
+        server, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1", "action": "confirm"}, token="advisor2"
+    )
     assert other.status_code == 403
     for open_path in ("/livez", "/readyz", "/metrics", "/docs.json"):
         assert httpx.get(f"{server.url}{open_path}").status_code == 200, open_path
@@ -81,7 +97,8 @@ def test_roles(server, records) -> None:
 def test_metrics_count_requests(server, records) -> None:
     call(server, "/suggest", {"profile": records[4]})
     metrics = httpx.get(f"{server.url}/metrics").text
-    assert "suggest" in metrics and "request" in metrics
+    assert "suggest" in metrics
+    assert "request" in metrics
 
 
 BAD_INPUTS = [
@@ -92,13 +109,27 @@ BAD_INPUTS = [
     ("unknown field", "/suggest", {"profile_patch": {"surname": "Dupont"}}, 400, "surname"),
     ("oversized batch", "/suggest_batch", {"batch": 1001}, 400, "profiles"),
     ("malformed JSON", "/suggest", {"raw": b'{"profile": {'}, 400, "json"),
-    ("unknown suggestion", "/decisions", {"decision": {"suggestion_id": "nope", "advisor_id": "advisor-1",
-                                                       "action": "confirm"}}, 404, "suggestion_id"),
-    ("override without reason", "/decisions", {"decision": {"suggestion_id": "x", "advisor_id": "advisor-1",
-                                                            "action": "override", "need": "TRAINING"}}, 400,
-     "reason"),
-    ("bad action", "/decisions", {"decision": {"suggestion_id": "x", "advisor_id": "advisor-1",
-                                               "action": "maybe"}}, 400, "action"),
+    (
+        "unknown suggestion",
+        "/decisions",
+        {"decision": {"suggestion_id": "nope", "advisor_id": "advisor-1", "action": "confirm"}},
+        404,
+        "suggestion_id",
+    ),
+    (
+        "override without reason",
+        "/decisions",
+        {"decision": {"suggestion_id": "x", "advisor_id": "advisor-1", "action": "override", "need": "TRAINING"}},
+        400,
+        "reason",
+    ),
+    (
+        "bad action",
+        "/decisions",
+        {"decision": {"suggestion_id": "x", "advisor_id": "advisor-1", "action": "maybe"}},
+        400,
+        "action",
+    ),
 ]
 
 
@@ -130,7 +161,8 @@ def test_no_profile_value_in_logs(server, records) -> None:
     assert call(server, "/suggest", {"profile": bad}).status_code == 400
     logs = server.logs()
     assert "Exception on /suggest" in logs  # the bad request was logged...
-    assert str(marker) not in logs and str(bad_marker) not in logs  # ...without its values
+    assert str(marker) not in logs
+    assert str(bad_marker) not in logs
     assert "input_value" not in logs
 
 
@@ -142,8 +174,7 @@ def test_decision_survives_kill_9(served_home, records) -> None:
     first = start_server(home, tag, tokens)
     try:
         sid = call(first, "/suggest", {"profile": records[6]}).json()["suggestion_id"]
-        decided = call(first, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1",
-                                                "action": "confirm"})
+        decided = call(first, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1", "action": "confirm"})
         assert decided.status_code == 200
     finally:
         first.stop(graceful=False)  # SIGKILL to the whole tree, no clean shutdown
@@ -167,7 +198,8 @@ def test_every_error_body_is_an_object_with_error(server) -> None:
     for response in responses:
         assert 400 <= response.status_code < 500
         body = response.json()
-        assert isinstance(body, dict) and body["error"], body
+        assert isinstance(body, dict), body
+        assert body["error"], body
 
 
 def test_openapi_shows_the_suggestion_contract(server) -> None:

@@ -39,8 +39,13 @@ def jalon_command(port: int, service: str = "serving.service:Jalon", host: str =
 def served_env(home: Path, bento_tag: str, **extra: str) -> dict[str, str]:
     """The environment of a Jalon server over ``home`` serving the BentoML model ``bento_tag``."""
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
-    env.update(JALON_HOME=str(home), BENTOML_HOME=str(home / "bentoml"), JALON_BENTO_MODEL=bento_tag,
-               BENTOML_DO_NOT_TRACK="True", **extra)
+    env.update(
+        JALON_HOME=str(home),
+        BENTOML_HOME=str(home / "bentoml"),
+        JALON_BENTO_MODEL=bento_tag,
+        BENTOML_DO_NOT_TRACK="True",
+        **extra,
+    )
     return env
 
 
@@ -60,10 +65,16 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 120) -> "ServerProcess":
-        self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env=self.env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+    def start(self, timeout: float = 120) -> ServerProcess:
+        self._log = open(self.log_path, "w", encoding="utf-8")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

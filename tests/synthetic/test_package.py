@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _package_state() -> dict[str, bytes]:
     """Every module-level value of every module of the package, as bytes (numpy arrays included)."""
     state: dict[str, bytes] = {}
-    modules = [synthetic] + [importlib.import_module(f"synthetic.{m.name}")
-                             for m in pkgutil.iter_modules(synthetic.__path__)]
+    modules = [synthetic] + [
+        importlib.import_module(f"synthetic.{m.name}") for m in pkgutil.iter_modules(synthetic.__path__)
+    ]
     for module in modules:
         for name, value in vars(module).items():
             if name.startswith("__") or isinstance(value, (types.ModuleType, types.FunctionType, type)):
@@ -50,11 +51,14 @@ def test_fitted_constants_cannot_be_changed_in_place():
     assert all(isinstance(getattr(CALIBRATED, f.name), (float, tuple)) for f in dataclasses.fields(CALIBRATED))
 
 
-@pytest.mark.parametrize("call", [
-    lambda: synthetic.generate_population(-1, 1),
-    lambda: synthetic.parse_label_bias("nationality_group=MARS=0.5"),
-    lambda: synthetic.LabelBias("age", "70-16", 0.5),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: synthetic.generate_population(-1, 1),
+        lambda: synthetic.parse_label_bias("nationality_group=MARS=0.5"),
+        lambda: synthetic.LabelBias("age", "70-16", 0.5),
+    ],
+)
 def test_bad_requests_are_invalid_input(call):
     with pytest.raises(InvalidInput) as caught:
         call()

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInput
 import synthetic as synth
+from core.errors import InvalidInput
 from features.io import read_table, write_table
 from features.schema import (
     FIELDS,
@@ -62,7 +62,8 @@ def test_values_respect_fields_codes_and_ranges(population):
                 assert set(col.unique()) == set(f.codes), f.name
         if f.kind in ("integer", "number") and f.minimum is not None:
             values = col.dropna().to_numpy(dtype=np.float64)
-            assert values.min() >= f.minimum and values.max() <= f.maximum, (f.name, values.min(), values.max())
+            assert values.min() >= f.minimum, (f.name, values.min())
+            assert values.max() <= f.maximum, (f.name, values.max())
     assert population["person_id"].is_unique
     assert population["person_id"].str.fullmatch(r"P\d{9}").all()
     agencies = population["agency_id"]
@@ -118,8 +119,9 @@ def test_calibration_report_flags_a_miss(population):
     shifted = population.copy()
     shifted["sex"] = "F"
     rows = {r.indicator: r for r in synth.calibration_report(shifted)}
-    assert not rows["women"].ok and rows["women"].measured == 1.0
-    indicator, measured, target, tolerance, ok = rows["women"]
+    assert not rows["women"].ok
+    assert rows["women"].measured == 1.0
+    indicator, _measured, target, tolerance, _ok = rows["women"]
     assert (indicator, target, tolerance) == ("women", 0.512, 0.015)
 
 
@@ -129,9 +131,11 @@ def test_calibration_report_flags_a_miss(population):
 def test_truth_is_a_probability_and_needs_sum_to_one(population):
     p = population[list(TRUTH_NEED_COLUMNS)].to_numpy()
     assert np.abs(p.sum(axis=1) - 1.0).max() < 1e-9
-    assert p.min() >= 0.0 and p.max() <= 1.0
+    assert p.min() >= 0.0
+    assert p.max() <= 1.0
     e = population[TRUTH_EMPLOYMENT_COLUMN].to_numpy()
-    assert e.min() >= 0.0 and e.max() <= 1.0
+    assert e.min() >= 0.0
+    assert e.max() <= 1.0
     # advisor noise floor: every need keeps at least ε·π of probability
     floor = synth.NEED_LABEL_NOISE * np.array([synth.NEED_SHARES[k] for k in NEED_CODES])
     assert (p >= floor[None, :] - 1e-12).all()
@@ -140,7 +144,7 @@ def test_truth_is_a_probability_and_needs_sum_to_one(population):
 def test_truth_is_a_function_of_model_inputs_only(population):
     sample = population.iloc[:50_000]
     recomputed = synth.true_probabilities(sample)
-    truth_cols = list(TRUTH_NEED_COLUMNS) + [TRUTH_EMPLOYMENT_COLUMN]
+    truth_cols = [*list(TRUTH_NEED_COLUMNS), TRUTH_EMPLOYMENT_COLUMN]
     np.testing.assert_array_equal(recomputed[truth_cols].to_numpy(), sample[truth_cols].to_numpy())
     # protected attributes, ids and labels do not enter: scramble them, nothing moves
     scrambled = sample.copy()
@@ -192,8 +196,9 @@ def test_gradient_boosting_gets_close_to_bayes(population):
             X[f.name] = X[f.name].astype("float64")
     y = pd.Categorical(population["primary_need"], categories=NEED_CODES).codes
     n_train = 140_000
-    params = dict(n_estimators=100, learning_rate=0.1, num_leaves=15, min_child_samples=50, max_bin=63,
-                  verbose=-1, num_threads=2)
+    params = dict(
+        n_estimators=100, learning_rate=0.1, num_leaves=15, min_child_samples=50, max_bin=63, verbose=-1, num_threads=2
+    )
     need_model = lgb.LGBMClassifier(**params).fit(X[:n_train], y[:n_train])
     model_f1 = f1_score(y[n_train:], need_model.predict(X[n_train:]), average="macro")
     bayes_pred = population[list(TRUTH_NEED_COLUMNS)].to_numpy()[n_train:].argmax(axis=1)
@@ -229,12 +234,15 @@ def test_employability_directions(population):
     assert (severe < healthy).all()
     # non-monotone age: peaks in mid-career
     by_age = {a: synth.true_probabilities(_with(sample, age=a))[emp].mean() for a in (20, 37, 60)}
-    assert by_age[37] > by_age[20] + 0.05 and by_age[37] > by_age[60] + 0.05
+    assert by_age[37] > by_age[20] + 0.05
+    assert by_age[37] > by_age[60] + 0.05
+
     # tension pays off more with experience (interaction)
     def tension_gain(years: float) -> float:
         lo = synth.true_probabilities(_with(sample, occupation_tension=0.1, experience_years=years))[emp]
         hi = synth.true_probabilities(_with(sample, occupation_tension=0.9, experience_years=years))[emp]
         return float((hi - lo).mean())
+
     assert tension_gain(15.0) > tension_gain(0.0) + 0.05
 
 
@@ -245,9 +253,12 @@ def test_need_directions(population):
         return float(synth.true_probabilities(_with(sample, **values))[f"true_p_{need}"].mean())
 
     assert mean_p("BUSINESS_CREATION", business_creation_interest=True) > 5 * mean_p(
-        "BUSINESS_CREATION", business_creation_interest=False)
+        "BUSINESS_CREATION", business_creation_interest=False
+    )
     assert mean_p("SOCIAL_BARRIERS", housing="NONE") > mean_p("SOCIAL_BARRIERS", housing="STABLE") + 0.3
-    assert mean_p("SOCIAL_BARRIERS", french_proficiency="BASIC") > mean_p("SOCIAL_BARRIERS", french_proficiency="NATIVE")
+    assert mean_p("SOCIAL_BARRIERS", french_proficiency="BASIC") > mean_p(
+        "SOCIAL_BARRIERS", french_proficiency="NATIVE"
+    )
     assert mean_p("CAREER_PROJECT", project_clarity=1) > mean_p("CAREER_PROJECT", project_clarity=4) + 0.2
     assert mean_p("SEARCH_SKILLS", job_search_autonomy=1) > mean_p("SEARCH_SKILLS", job_search_autonomy=4) + 0.1
     assert mean_p("TRAINING", education_level="NONE") > mean_p("TRAINING", education_level="BAC3_PLUS") + 0.05
@@ -279,7 +290,8 @@ def test_same_seed_same_bytes_different_seed_different_bytes(tmp_path, suffix):
     assert _digest(first) == _digest(again)
     assert _digest(first) != _digest(other)
     back = read_table(first)
-    assert list(back.columns) == [f.name for f in FIELDS] and len(back) == 20_000
+    assert list(back.columns) == [f.name for f in FIELDS]
+    assert len(back) == 20_000
 
 
 def test_parquet_round_trip_keeps_types_and_truth(tmp_path, population):
@@ -291,7 +303,8 @@ def test_parquet_round_trip_keeps_types_and_truth(tmp_path, population):
 def test_small_and_empty_populations():
     assert len(synth.generate_population(0, 1)) == 0
     small = synth.generate_population(5, 1)
-    assert list(small.columns) == [f.name for f in FIELDS] and len(small) == 5
+    assert list(small.columns) == [f.name for f in FIELDS]
+    assert len(small) == 5
     with pytest.raises(InvalidInput):
         synth.generate_population(-1, 1)
 
@@ -347,21 +360,24 @@ def test_parse_label_bias():
     assert synth.parse_label_bias(" sex = F = 1 ") == synth.LabelBias("sex", "F", 1.0)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("nationality=NON_EU=0.5", "unknown column 'nationality'"),
-    ("education_level=NONE=0.5", "unknown column 'education_level'"),
-    ("nationality_group=ASIA=0.5", "unknown code 'ASIA' for nationality_group"),
-    ("sex=f=0.5", "unknown code 'f' for sex"),
-    ("nationality_group=NON_EU=1.5", "strength 1.5 must be a number between 0 and 1"),
-    ("nationality_group=NON_EU=-0.1", "strength -0.1 must be a number between 0 and 1"),
-    ("nationality_group=NON_EU=nan", "must be a number between 0 and 1"),
-    ("nationality_group=NON_EU=lots", "strength 'lots' is not a number"),
-    ("nationality_group=NON_EU", "expected COLUMN=VALUE=STRENGTH"),
-    ("", "expected COLUMN=VALUE=STRENGTH"),
-    ("age=50=0.5", "inclusive range like 50-70"),
-    ("age=10-30=0.5", "must lie within 16-70"),
-    ("disability_recognition=maybe=0.5", "use true or false"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("nationality=NON_EU=0.5", "unknown column 'nationality'"),
+        ("education_level=NONE=0.5", "unknown column 'education_level'"),
+        ("nationality_group=ASIA=0.5", "unknown code 'ASIA' for nationality_group"),
+        ("sex=f=0.5", "unknown code 'f' for sex"),
+        ("nationality_group=NON_EU=1.5", "strength 1.5 must be a number between 0 and 1"),
+        ("nationality_group=NON_EU=-0.1", "strength -0.1 must be a number between 0 and 1"),
+        ("nationality_group=NON_EU=nan", "must be a number between 0 and 1"),
+        ("nationality_group=NON_EU=lots", "strength 'lots' is not a number"),
+        ("nationality_group=NON_EU", "expected COLUMN=VALUE=STRENGTH"),
+        ("", "expected COLUMN=VALUE=STRENGTH"),
+        ("age=50=0.5", "inclusive range like 50-70"),
+        ("age=10-30=0.5", "must lie within 16-70"),
+        ("disability_recognition=maybe=0.5", "use true or false"),
+    ],
+)
 def test_parse_label_bias_errors_name_the_problem(text, message):
     with pytest.raises(InvalidInput, match=re.escape(message)):
         synth.parse_label_bias(text)
@@ -376,5 +392,5 @@ def test_truth_recomputed_from_a_csv_read_as_text(tmp_path, population):
     sample = population.iloc[:5_000].reset_index(drop=True)
     text = read_table(write_table(sample, tmp_path / "p.csv"))  # every cell is text
     recomputed = synth.true_probabilities(text)
-    truth_cols = list(TRUTH_NEED_COLUMNS) + [TRUTH_EMPLOYMENT_COLUMN]
+    truth_cols = [*list(TRUTH_NEED_COLUMNS), TRUTH_EMPLOYMENT_COLUMN]
     np.testing.assert_allclose(recomputed[truth_cols].to_numpy(), sample[truth_cols].to_numpy(), rtol=0, atol=1e-12)

@@ -30,22 +30,49 @@ def test_protected_attributes_change_no_suggestion(model, records) -> None:
 
 
 def _typical(records: list[dict]) -> dict:
-    return {**records[0], "housing": "STABLE", "health_limitation": "NONE", "childcare_constraint": "NONE",
-            "financial_difficulty": False, "french_proficiency": "NATIVE", "driving_licence": True,
-            "vehicle_access": True, "public_transport": "GOOD", "business_creation_interest": False,
-            "rsa_recipient": False, "single_parent": False}
+    return {
+        **records[0],
+        "housing": "STABLE",
+        "health_limitation": "NONE",
+        "childcare_constraint": "NONE",
+        "financial_difficulty": False,
+        "french_proficiency": "NATIVE",
+        "driving_licence": True,
+        "vehicle_access": True,
+        "public_transport": "GOOD",
+        "business_creation_interest": False,
+        "rsa_recipient": False,
+        "single_parent": False,
+    }
 
 
 def test_obvious_cases_get_the_obvious_need(model, records) -> None:
     typical = _typical(records)
-    creator = {**typical, "business_creation_interest": True, "last_contract": "SELF_EMPLOYED",
-               "project_clarity": 4}
-    barriers = {**typical, "housing": "NONE", "health_limitation": "SEVERE", "financial_difficulty": True,
-                "driving_licence": False, "vehicle_access": False, "public_transport": "NONE",
-                "french_proficiency": "BASIC", "rsa_recipient": True, "months_worked_24m": 0}
-    ready = {**typical, "months_worked_24m": 22, "experience_years": 12.0, "project_clarity": 4,
-             "job_search_autonomy": 4, "occupation_tension": 0.9, "registration_months": 1,
-             "education_level": "BAC2", "qualification": "SKILLED_EMPLOYEE", "age": 35}
+    creator = {**typical, "business_creation_interest": True, "last_contract": "SELF_EMPLOYED", "project_clarity": 4}
+    barriers = {
+        **typical,
+        "housing": "NONE",
+        "health_limitation": "SEVERE",
+        "financial_difficulty": True,
+        "driving_licence": False,
+        "vehicle_access": False,
+        "public_transport": "NONE",
+        "french_proficiency": "BASIC",
+        "rsa_recipient": True,
+        "months_worked_24m": 0,
+    }
+    ready = {
+        **typical,
+        "months_worked_24m": 22,
+        "experience_years": 12.0,
+        "project_clarity": 4,
+        "job_search_autonomy": 4,
+        "occupation_tension": 0.9,
+        "registration_months": 1,
+        "education_level": "BAC2",
+        "qualification": "SKILLED_EMPLOYEE",
+        "age": 35,
+    }
     needs = [s.need.code for s in model.suggest_records([creator, barriers, ready])]
     assert needs == ["BUSINESS_CREATION", "SOCIAL_BARRIERS", "DIRECT_EMPLOYMENT"]
 
@@ -72,7 +99,8 @@ def test_review_flags_agree_between_frame_and_suggestions(model, population) -> 
     assert frame["needs_review"].tolist() == [s.needs_review for s in suggestions]
     assert 0 < frame["needs_review"].mean() < 1
     codes = {r.code for s in suggestions for r in s.review_reasons}
-    assert codes <= {"LOW_CONFIDENCE", "CLOSE_CALL", "TIER_BORDERLINE"} and codes
+    assert codes <= {"LOW_CONFIDENCE", "CLOSE_CALL", "TIER_BORDERLINE"}
+    assert codes
 
 
 def test_empty_input_gives_empty_output(model, population) -> None:

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from features.spec import SpecError, load_spec
-from synthetic import generate_population, parse_label_bias
 from features.validation import DataValidationError
+from synthetic import generate_population, parse_label_bias
 from training.run import evaluate_run
 from training.train import fit_segmentation
 
@@ -34,11 +34,17 @@ def _extract(n: int = 6000, seed: int = 0) -> pd.DataFrame:
     car = rng.random(n) < 0.6
     region = rng.choice(["N", "S", "E", "W"], n)
     logit = 0.8 * skill - 0.02 * months + 0.7 * car + (region == "S") * 0.5
-    return pd.DataFrame({
-        "client_ref": [f"C{i:06d}" for i in range(n)], "gender": rng.choice(["f", "m"], n),
-        "months_out_of_work": months, "region": region, "has_car": car, "skill_score": skill,
-        "found_job": rng.random(n) < 1 / (1 + np.exp(-logit)),
-    })
+    return pd.DataFrame(
+        {
+            "client_ref": [f"C{i:06d}" for i in range(n)],
+            "gender": rng.choice(["f", "m"], n),
+            "months_out_of_work": months,
+            "region": region,
+            "has_car": car,
+            "skill_score": skill,
+            "found_job": rng.random(n) < 1 / (1 + np.exp(-logit)),
+        }
+    )
 
 
 def _write_spec(tmp_path, spec: dict):
@@ -51,22 +57,30 @@ def test_other_columns_and_only_an_employment_label(tmp_path) -> None:
     spec = load_spec(_write_spec(tmp_path, EXTRACT_SPEC))
     frame = spec.validate_data(_extract())
     fitted = fit_segmentation(frame, spec, seed=0, n_trials=1)
-    assert fitted.model.need_pipeline is None and fitted.model.has_employability
+    assert fitted.model.need_pipeline is None
+    assert fitted.model.has_employability
     evaluation = evaluate_run(fitted, frame, spec, seed=0)
     m = evaluation.metrics
-    assert m["emp_auc"] > 0.7 and "need_accuracy" not in m and "baseline_logreg_emp_auc" in m
+    assert m["emp_auc"] > 0.7
+    assert "need_accuracy" not in m
+    assert "baseline_logreg_emp_auc" in m
     assert "baseline_rules_emp_auc" not in m  # the rules need the reference profile
     assert "gender" in evaluation.audit.tables
-    out = fitted.model.suggest_records([{"months_out_of_work": 3, "region": "S", "has_car": True,
-                                         "skill_score": 1.0}])[0]
-    assert out.need is None and out.employability.tier in "ABC"
+    out = fitted.model.suggest_records([{"months_out_of_work": 3, "region": "S", "has_car": True, "skill_score": 1.0}])[
+        0
+    ]
+    assert out.need is None
+    assert out.employability.tier in "ABC"
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"columns": [{"name": "x", "role": "feature"}]}, "needs a type"),
-    ({"columns": [{"name": "x", "role": "wizard", "type": "numeric"}]}, "role"),
-    ({"columns": [{"name": "x", "role": "feature", "type": "numeric"}]}, "no label"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"columns": [{"name": "x", "role": "feature"}]}, "needs a type"),
+        ({"columns": [{"name": "x", "role": "wizard", "type": "numeric"}]}, "role"),
+        ({"columns": [{"name": "x", "role": "feature", "type": "numeric"}]}, "no label"),
+    ],
+)
 def test_bad_specs_are_refused_clearly(tmp_path, change, message) -> None:
     with pytest.raises(SpecError, match=message):
         load_spec(_write_spec(tmp_path, {"name": "bad", **change}))

@@ -15,14 +15,29 @@ from core.errors import InvalidInput
 from training import registry
 
 EXPECTED_METRICS = (
-    "need_accuracy", "need_macro_f1", "need_log_loss", "need_top2_accuracy", "emp_auc", "emp_brier", "emp_ece",
-    "tier_accuracy", "bayes_need_accuracy", "bayes_need_macro_f1", "bayes_need_log_loss", "bayes_emp_auc",
-    "bayes_emp_brier", "baseline_logreg_need_macro_f1", "baseline_logreg_emp_auc", "baseline_rules_need_macro_f1",
-    "baseline_rules_emp_auc", "fair_max_missed_support_gap", "fair_max_ece_gap",
+    "need_accuracy",
+    "need_macro_f1",
+    "need_log_loss",
+    "need_top2_accuracy",
+    "emp_auc",
+    "emp_brier",
+    "emp_ece",
+    "tier_accuracy",
+    "bayes_need_accuracy",
+    "bayes_need_macro_f1",
+    "bayes_need_log_loss",
+    "bayes_emp_auc",
+    "bayes_emp_brier",
+    "baseline_logreg_need_macro_f1",
+    "baseline_logreg_emp_auc",
+    "baseline_rules_need_macro_f1",
+    "baseline_rules_emp_auc",
+    "fair_max_missed_support_gap",
+    "fair_max_ece_gap",
 )
 
 
-@pytest.fixture()
+@pytest.fixture
 def trained_client(trained_home, monkeypatch):
     monkeypatch.setenv("JALON_HOME", str(trained_home))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -52,9 +67,12 @@ def test_artifacts_and_tags(trained_client) -> None:
     artifacts = {a.path for a in trained_client.list_artifacts(mv.run_id)}
     assert {"model_report.html", "model_card.md", "fairness.json"} <= artifacts
     report = mlflow.artifacts.load_text(f"runs:/{mv.run_id}/model_report.html")
-    assert "Beeswarm" in report and "data:image/png;base64" in report and "Fairness audit" in report
+    assert "Beeswarm" in report
+    assert "data:image/png;base64" in report
+    assert "Fairness audit" in report
     card = mlflow.artifacts.load_text(f"runs:/{mv.run_id}/model_card.md")
-    assert "Human oversight" in card and "Known limits" in card
+    assert "Human oversight" in card
+    assert "Known limits" in card
 
 
 def test_champion_reload_gives_identical_predictions(trained_client, model, population) -> None:
@@ -83,7 +101,8 @@ def test_models_lists_the_champion_alias(trained_client, trained_home, monkeypat
     assert listed[champion] == [CHAMPION_ALIAS]
     monkeypatch.setenv("JALON_HOME", str(trained_home))
     result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "200"})
-    assert result.exit_code == 0 and CHAMPION_ALIAS in result.output
+    assert result.exit_code == 0
+    assert CHAMPION_ALIAS in result.output
 
 
 def test_gate_refuses_a_worse_model_and_force_records_reason(trained_client) -> None:
@@ -116,7 +135,8 @@ def test_promotion_refused_then_forced(trained_home, population_file, monkeypatc
     with pytest.raises(InvalidInput, match="--reason"):
         registry.promote(client, result.version, force=True)
     outcome = registry.promote(client, result.version, force=True, reason="demo of the override")
-    assert outcome["forced"] and registry.champion_version(client) == result.version
+    assert outcome["forced"]
+    assert registry.champion_version(client) == result.version
     tags = client.get_model_version(REGISTERED_MODEL_NAME, result.version).tags
     assert tags["forced_promotion_reason"] == "demo of the override"
     registry.promote(client, before, force=True, reason="restore the fixture's champion")
@@ -129,8 +149,9 @@ def test_same_data_and_seed_give_the_same_metrics(population) -> None:
 
     spec = default_spec()
     frame = spec.validate_data(population.head(6000))
-    runs = [evaluate_run(fit_segmentation(frame, spec, seed=5, n_trials=1), frame, spec, seed=5).metrics
-            for _ in range(2)]
+    runs = [
+        evaluate_run(fit_segmentation(frame, spec, seed=5, n_trials=1), frame, spec, seed=5).metrics for _ in range(2)
+    ]
     assert runs[0] == runs[1]
 
 

@@ -15,11 +15,17 @@ def test_profile_has_every_profile_column_and_no_label(records) -> None:
     Profile.model_validate(records[0])
 
 
-@pytest.mark.parametrize(("field", "value", "kind"), [
-    ("age", "30", "int_type"), ("age", 12, "greater_than_equal"), ("sex", "X", "literal_error"),
-    ("driving_licence", 1, "bool_type"), ("person_id", "Jean Dupont", "string_pattern_mismatch"),
-    ("surname", "Dupont", "extra_forbidden"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "kind"),
+    [
+        ("age", "30", "int_type"),
+        ("age", 12, "greater_than_equal"),
+        ("sex", "X", "literal_error"),
+        ("driving_licence", 1, "bool_type"),
+        ("person_id", "Jean Dupont", "string_pattern_mismatch"),
+        ("surname", "Dupont", "extra_forbidden"),
+    ],
+)
 def test_bad_values_name_field_and_rule(records, field: str, value, kind: str) -> None:
     with pytest.raises(ValidationError) as caught:
         Profile.model_validate({**records[0], field: value})

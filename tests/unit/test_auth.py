@@ -27,8 +27,13 @@ def test_bad_token_configuration_is_refused(monkeypatch, entry) -> None:
 
 
 def test_route_rules() -> None:
-    assert is_open("/livez") and is_open("/metrics") and is_open("/ui/") and is_open("/docs.json")
-    assert not is_open("/suggest") and not is_open("/report/abc") and not is_open("/suggestions/x")
+    assert is_open("/livez")
+    assert is_open("/metrics")
+    assert is_open("/ui/")
+    assert is_open("/docs.json")
+    assert not is_open("/suggest")
+    assert not is_open("/report/abc")
+    assert not is_open("/suggestions/x")
     assert allowed_roles("POST", "/suggest") == {Role.ADVISOR, Role.ADMIN}
     assert Role.AUDITOR in allowed_roles("GET", "/suggestions/abc")
     assert Role.AUDITOR not in allowed_roles("POST", "/decisions")

@@ -9,7 +9,7 @@ from features.io import read_table, write_table
 from features.validation import DataValidationError, profile_rules, validate_frame
 
 
-@pytest.fixture()
+@pytest.fixture
 def good(population: pd.DataFrame) -> pd.DataFrame:
     return population.head(30).reset_index(drop=True)
 
@@ -78,7 +78,8 @@ def test_optional_answers_may_be_missing(good: pd.DataFrame) -> None:
     frame.loc[0, "project_clarity"] = pd.NA
     frame.loc[1, "sex"] = None  # protected: optional, only for the audit
     typed = validate_frame(frame, profile_rules())
-    assert pd.isna(typed.loc[0, "project_clarity"]) and pd.isna(typed.loc[1, "sex"])
+    assert pd.isna(typed.loc[0, "project_clarity"])
+    assert pd.isna(typed.loc[1, "sex"])
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path) -> None:
