@@ -395,10 +395,13 @@ def review(
         )
         new_tier = scores.tier.astype(object) if scores.tier is not None else np.full(n, None, dtype=object)
         recorded = [due[pid][1] for pid in found_ids]
-        pairs = list(zip(new_need, new_tier, recorded, strict=True))
-        need_diff = np.array([nn is not None and nn != d.final_need for nn, _, d in pairs], dtype=bool)
-        tier_diff = np.array([nt is not None and nt != d.final_tier for _, nt, d in pairs], dtype=bool)
-        kind = np.where(need_diff & tier_diff, "both", np.where(need_diff, "need", np.where(tier_diff, "tier", None)))
+        need_diff = np.fromiter(
+            (nn is not None and nn != d.final_need for nn, d in zip(new_need, recorded, strict=True)), dtype=bool
+        )
+        tier_diff = np.fromiter(
+            (nt is not None and nt != d.final_tier for nt, d in zip(new_tier, recorded, strict=True)), dtype=bool
+        )
+        kind = np.array([_change_kind(n, t) for n, t in zip(need_diff, tier_diff, strict=True)], dtype=object)
         rescored = pd.DataFrame({"person_id": found_ids, "new_need": new_need, "new_tier": new_tier, "changed": kind})
         changed_pos = np.flatnonzero(need_diff | tier_diff)
         change_rows = _describe_changes(
@@ -416,6 +419,13 @@ def review(
         "missing": len(missing),
     }
     return ReviewResult(as_of=as_of, changes=changes, missing=missing, rescored=rescored, counts=counts)
+
+
+def _change_kind(need_changed: bool, tier_changed: bool) -> str | None:
+    """``both``, ``need``, ``tier`` or None: what moved between the recorded decision and now."""
+    if need_changed and tier_changed:
+        return "both"
+    return "need" if need_changed else "tier" if tier_changed else None
 
 
 def _describe_changes(
@@ -461,9 +471,11 @@ def _describe_changes(
             known = mover.known_values(stored, out.get("policy_context"))
             entries = []
             if need_c is not None and need_target is not None:
-                entries += mover.entries("need", stored and stored.need, need_c[k], x_row, need_target, known)
+                entries += mover.entries("need", stored.need if stored else None, need_c[k], x_row, need_target, known)
             if emp_c is not None:
-                entries += mover.entries("employability", stored and stored.employability, emp_c[k], x_row, None, known)
+                entries += mover.entries(
+                    "employability", stored.employability if stored else None, emp_c[k], x_row, None, known
+                )
             chosen = mover.select(entries, known, x_row)
             text = moved_text_fr(chosen)
             if stored is None:

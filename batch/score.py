@@ -182,6 +182,8 @@ class ExplanationWriter:
     def need(self, X: np.ndarray, scores: Scores) -> list[str]:
         """``explanations.need`` of every row, as JSON text (the suggested need's SHAP values)."""
         need_idx = scores.need_index
+        if need_idx is None:
+            raise InvalidInput("this model has no need label: there is no need to explain")
         contrib = self.model.explain_need(X, need_idx)
         codes = [self.model.need_classes[k] for k in range(len(self.model.need_classes))]
         heads = [
@@ -334,7 +336,7 @@ def _arrow_type(name: str, model: SegmentationModel) -> pa.DataType:
 
 def output_columns(model: SegmentationModel, input_columns: list[str], explain: bool) -> list[str]:
     """The output's columns for ``model`` and an input with ``input_columns``."""
-    cols = [c for c in ("person_id", "agency_id") if c in input_columns]
+    cols: list[str] = [c for c in ("person_id", "agency_id") if c in input_columns]
     if model.has_need:
         cols += ["need", *(f"need_proba_{c}" for c in model.need_classes)]
     if model.has_employability:

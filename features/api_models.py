@@ -23,7 +23,7 @@ ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 def _annotation(f: Field) -> Any:
     if f.kind == "category":
-        return Literal[f.codes]  # type: ignore[valid-type]
+        return Literal[f.codes]
     return {"string": str, "integer": int, "number": float, "boolean": bool}[f.kind]
 
 
@@ -54,7 +54,7 @@ Profile: type[BaseModel] = create_model(  # type: ignore[call-overload]
 def row_to_profile(row: Mapping[str, Any]) -> dict[str, Any]:
     """A data-file row (a pandas row or mapping) as an API profile: the profile columns only,
     missing values as ``None`` and numpy scalars as plain Python values."""
-    record = {}
+    record: dict[str, Any] = {}
     for f in profile_fields():
         value = row[f.name] if f.name in row else None
         if value is None or value is pd.NA or (isinstance(value, float) and value != value):

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core import french
+
 Role = Literal["id", "protected", "sensitive", "feature", "label", "truth"]
 Kind = Literal["string", "category", "integer", "number", "boolean"]
 
@@ -89,11 +91,11 @@ class Field:
         if self.kind == "boolean":
             return "oui" if bool(value) else "non"
         if self.kind == "integer":
-            return str(int(float(value)))
+            return french.number(int(float(str(value))))
         if self.kind == "number":
             if self.name == "local_unemployment_rate":
-                return f"{float(value) * 100:.1f} %".replace(".", ",")
-            return f"{float(value):.2f}".replace(".", ",").rstrip("0").rstrip(",")
+                return french.percent(float(str(value)), 1)
+            return french.number(round(float(str(value)), 2))
         return str(value)
 
     def sentence_fr(self, value: object) -> str:

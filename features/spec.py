@@ -191,13 +191,14 @@ class TrainingSpec(BaseModel):
 
 
 def _spec_type(f: Field) -> SpecType:
-    return {
+    types: dict[str, SpecType] = {
         "category": "categorical",
         "boolean": "boolean",
         "integer": "integer",
         "number": "numeric",
         "string": "string",
-    }[f.kind]
+    }
+    return types[f.kind]
 
 
 def _profile_role(f: Field) -> SpecRole:
@@ -207,7 +208,7 @@ def _profile_role(f: Field) -> SpecRole:
         return "truth_employment" if f.name == "true_p_employed_6m" else "truth_need"
     if f.role == "feature" and f.name in DEFAULT_AUDITED_FEATURES:
         return "feature"
-    return f.role  # type: ignore[return-value]
+    return f.role
 
 
 def default_spec() -> TrainingSpec:

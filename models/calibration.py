@@ -62,7 +62,7 @@ class ProbabilityCalibrator(BaseEstimator):
             raise ValueError(f"method must be one of auto, {', '.join(METHODS)}; got {self.method!r}")
         self.scores_ = self._cross_fitted_brier(p_raw, y) if self.method == "auto" else {}
         if self.method == "auto":
-            best = min(self.scores_, key=self.scores_.get)
+            best = min(self.scores_, key=lambda method: self.scores_[method])
             gain = 1 - self.scores_[best] / self.scores_["none"]
             self.method_ = best if gain > self.min_gain else "none"
         else:

@@ -61,7 +61,7 @@ class Contributions:
 
 def contributions(booster: lgb.Booster, X: np.ndarray) -> Contributions:
     """TreeSHAP values of a single-output booster (LightGBM's ``pred_contrib``)."""
-    out = booster.predict(X, pred_contrib=True, num_threads=1 if len(X) < 64 else 0)
+    out = np.asarray(booster.predict(X, pred_contrib=True, num_threads=1 if len(X) < 64 else 0))
     return Contributions(values=out[:, :-1], base=out[:, -1])
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import lightgbm as lgb
 import numpy as np
@@ -36,6 +36,7 @@ from models.suggestion import (
     NeedSuggestion,
     ReviewReason,
     TierBandsOut,
+    TierCode,
 )
 
 
@@ -245,9 +246,13 @@ class SegmentationModel:
 
     # -- explanations -------------------------------------------------------------------
     def explain_need(self, X: np.ndarray, classes: np.ndarray) -> Contributions:
+        if self._need_explainer is None:
+            raise InvalidInput("this model has no need label: there is no need to explain")
         return self._need_explainer.explain(X, classes)
 
     def explain_employability(self, X: np.ndarray) -> Contributions:
+        if self._emp_booster is None:
+            raise InvalidInput("this model has no employment label: there is no employability to explain")
         return contributions(self._emp_booster, X)
 
     def _explanation(
@@ -298,7 +303,7 @@ class SegmentationModel:
             p_emp = None
             if scores.p_employed is not None and scores.tier is not None:
                 p_emp = float(scores.p_employed[i])
-                tier = str(scores.tier[i])
+                tier = cast(TierCode, str(scores.tier[i]))  # TierBands.tier gives only A, B or C
                 employability = EmployabilityOut(probability=p_emp, tier=tier, tier_label_fr=TIERS[tier], bands=bands)
             reasons = review_reasons(self.review, proba_i, p_emp, self.tier_bands)
             explanations = None
@@ -359,7 +364,7 @@ def explained_factor(name: str, value: Any, contribution: float, need_label: str
 
 def make_lgbm(objective: str, params: Mapping[str, Any], seed: int, n_classes: int | None = None) -> lgb.LGBMClassifier:
     """A LightGBM classifier with Jalon's fixed settings and the searched ``params``."""
-    base = dict(
+    base_settings: dict[str, Any] = dict(
         n_estimators=600,
         learning_rate=0.08,
         num_leaves=31,
@@ -375,7 +380,7 @@ def make_lgbm(objective: str, params: Mapping[str, Any], seed: int, n_classes: i
         n_jobs=0,
         verbose=-1,
     )
-    base.update(params)
+    base: dict[str, Any] = dict(base_settings, **params)
     if objective == "multiclass":
         return lgb.LGBMClassifier(objective="multiclass", **base)
     return lgb.LGBMClassifier(objective="binary", **base)

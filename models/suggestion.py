@@ -139,7 +139,7 @@ class Suggestion(ModelSuggestion):
     created_at: dt.datetime
     person_id: str
     agency_id: str | None
-    explanations: Explanations  # type: ignore[assignment]  # always explained when served
+    explanations: Explanations  # always explained when served
     recommendation: Recommendation | None = Field(
         description="model 1 path suggested from the need, tier and barriers (policy catalogue)"
     )

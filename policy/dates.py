@@ -30,4 +30,5 @@ def add_months_array(days: np.ndarray, months: np.ndarray) -> np.ndarray:
     day0 = (days - month_start.astype("datetime64[D]")).astype("int64")
     target = month_start + months.astype("int64").astype("timedelta64[M]")
     length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype("int64")
-    return target.astype("datetime64[D]") + np.minimum(day0, length - 1).astype("timedelta64[D]")
+    shifted: np.ndarray = target.astype("datetime64[D]") + np.minimum(day0, length - 1).astype("timedelta64[D]")
+    return shifted

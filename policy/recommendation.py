@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from core import french
 from features.schema import NEED_CODES, NEEDS, TIER_CODES, TIERS
-from models.suggestion import Offer, Recommendation
+from models.suggestion import Offer, Recommendation, TierCode
 from policy.catalogue import MODALITIES, PARCOURS, Catalogue, Condition, Selector, check_code, load_catalogue
 from policy.dates import add_months, add_months_array
 
@@ -71,7 +71,7 @@ def recommend(
         duration_months=rule.duration_months,
         milestone_date=milestone,
         need=need,
-        tier=tier,
+        tier=cast(TierCode, tier),  # checked against TIER_CODES above
         need_label_fr=NEEDS[need],
         tier_label_fr=TIERS[tier],
         complement_ids=tuple(c.id for c, _ in comps),
@@ -93,7 +93,7 @@ def _code_index(series: pd.Series, codes: tuple[str, ...], column: str) -> np.nd
         raise ValueError(
             f"column {column!r}: unknown code(s) {sorted(map(repr, bad))[:5]}; expected one of {', '.join(codes)}"
         )
-    out = lookup[values]
+    out: np.ndarray = lookup[values]
     if (out < 0).any():
         raise ValueError(f"column {column!r}: {int((out < 0).sum())} row(s) have no value")
     return out
@@ -137,11 +137,12 @@ def recommend_frame(
             return np.zeros(n, dtype=bool)
         codes, uniques = got
         table = np.fromiter((c.test(u) for u in uniques), dtype=bool, count=len(uniques))
-        return np.append(table, False)[codes]
+        mask: np.ndarray = np.append(table, False)[codes]
+        return mask
 
     def selector_mask(s: Selector) -> np.ndarray:
         table = np.array([(nd, t) in s.combos() for nd in NEED_CODES for t in TIER_CODES], dtype=bool)
-        mask = table[combo]
+        mask: np.ndarray = table[combo]
         for c in s.when:
             mask &= cond_mask(c)
         if s.when_any:

@@ -36,7 +36,7 @@ def input_hash(record: Mapping[str, Any]) -> str:
 
 def policy_fields(catalogue: Catalogue) -> list[str]:
     """Profile fields that the catalogue's rules test (kept with a suggestion)."""
-    fields = set()
+    fields: set[str] = set()
     for entry in (*catalogue.rules, *catalogue.complements):
         fields.update(c.field for c in (*entry.when, *entry.when_any))
     return sorted(fields)

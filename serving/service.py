@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import gc
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import bentoml
 from bentoml.exceptions import BentoMLException
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel
 
 from core.config import get_settings
 from core.errors import JalonError
@@ -76,12 +77,14 @@ class Jalon:
     @bentoml.api(route="/suggest")
     def suggest(self, profile: Profile, ctx: bentoml.Context) -> Suggestion:  # type: ignore[valid-type]
         """Suggest a primary need and an employability tier for one profile, explained."""
-        return self.advisory.suggest([profile.model_dump()], _principal(ctx))[0]
+        return self.advisory.suggest([cast(BaseModel, profile).model_dump()], _principal(ctx))[0]
 
     @bentoml.api(route="/suggest_batch")
     def suggest_batch(self, profiles: ProfileBatch, ctx: bentoml.Context) -> BatchOut:
         """Suggestions for up to 1,000 profiles."""
-        return BatchOut(suggestions=self.advisory.suggest([p.model_dump() for p in profiles], _principal(ctx)))
+        return BatchOut(
+            suggestions=self.advisory.suggest([cast(BaseModel, p).model_dump() for p in profiles], _principal(ctx))
+        )
 
     @bentoml.api(route="/decisions")
     def decisions(
@@ -165,5 +168,6 @@ class Jalon:
         return HTMLResponse(report_html(found))
 
 
-Jalon.add_asgi_middleware(AuthMiddleware)
-Jalon.add_asgi_middleware(ErrorBodyMiddleware)
+# bentoml.service turns the class into a Service at run time; its typing still says type[Jalon].
+Jalon.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]
+Jalon.add_asgi_middleware(ErrorBodyMiddleware)  # type: ignore[attr-defined]

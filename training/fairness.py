@@ -14,6 +14,7 @@ than its truth (biased recording) shows there, and in its calibration gap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,15 @@ def group_ece(y: np.ndarray, p: np.ndarray) -> float:
     """ECE with fewer bins for small groups (about 100 people a bin, 2 to 15 bins): with a
     fixed 15 bins, small groups show a large error from noise alone."""
     return expected_calibration_error(y, p, n_bins=int(np.clip(len(p) // 100, 2, 15)))
+
+
+def _tier_share(tier: str) -> Callable[[np.ndarray, np.ndarray], float]:
+    """The share of a group put in ``tier`` (a MetricFrame metric: y_true, y_pred)."""
+
+    def share(_y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(np.mean(y_pred == tier))
+
+    return share
 
 
 def audit_groups(frame: pd.DataFrame, spec: TrainingSpec) -> dict[str, pd.Series]:
@@ -128,7 +138,7 @@ def run_audit(
                 mf_tier = MetricFrame(
                     metrics={
                         "missed_support_rate": _missed_support,
-                        **{f"share_tier_{t}": (lambda yt, tt, t=t: float(np.mean(tt == t))) for t in "ABC"},
+                        **{f"share_tier_{t}": _tier_share(t) for t in "ABC"},
                     },
                     y_true=y,
                     y_pred=tier_arr,

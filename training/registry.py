@@ -21,7 +21,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models.signature import ModelSignature
 from mlflow.tracking import MlflowClient
-from mlflow.types.schema import ColSpec, Schema
+from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
 from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, Settings
 from core.errors import InvalidInput, NotFound, Refused
@@ -29,6 +29,7 @@ from core.thresholds import GATE_FAIRNESS_BOUNDS, GATE_TOLERANCE, GATED_METRICS
 from models.loading import PYFUNC_PATH
 from models.pyfunc import ARTIFACT_KEY
 from models.registry import champion_version
+from models.registry import configure as configure  # training writes where serving reads
 from models.segmentation import SegmentationModel
 
 _RUNTIME_PACKAGES = (
@@ -70,8 +71,10 @@ def _mlflow_type(kind: str | None) -> str:
 def model_signature(model: SegmentationModel) -> ModelSignature:
     """Inputs are the model's inputs (missing answers allowed); outputs are the scores."""
     spec = model.spec
-    inputs = [ColSpec(_mlflow_type(c.type), c.name, required=not c.nullable) for c in spec.inputs]
-    outputs = []
+    inputs: list[ColSpec | TensorSpec] = [
+        ColSpec(_mlflow_type(c.type), c.name, required=not c.nullable) for c in spec.inputs
+    ]
+    outputs: list[ColSpec | TensorSpec] = []
     if model.has_need:
         outputs.append(ColSpec("string", "need"))
         outputs += [ColSpec("double", f"need_proba_{c}") for c in model.need_classes]
@@ -139,7 +142,7 @@ class VersionSummary:
 
 def version_metrics(client: MlflowClient, version: str) -> dict[str, float]:
     mv = client.get_model_version(REGISTERED_MODEL_NAME, version)
-    return dict(client.get_run(mv.run_id).data.metrics)
+    return dict(client.get_run(str(mv.run_id)).data.metrics)
 
 
 def list_versions(client: MlflowClient) -> list[VersionSummary]:
@@ -160,8 +163,8 @@ def list_versions(client: MlflowClient) -> list[VersionSummary]:
                 version=str(mv.version),
                 aliases=sorted(aliases.get(str(mv.version), [])),
                 created=created,
-                run_id=mv.run_id,
-                metrics=dict(client.get_run(mv.run_id).data.metrics),
+                run_id=str(mv.run_id),
+                metrics=dict(client.get_run(str(mv.run_id)).data.metrics),
                 tags=dict(mv.tags or {}),
             )
         )
@@ -207,7 +210,7 @@ def promote(
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     client.set_model_version_tag(REGISTERED_MODEL_NAME, version, "promoted_at", stamp)
     if reasons:
-        client.set_model_version_tag(REGISTERED_MODEL_NAME, version, "forced_promotion_reason", reason.strip())
+        client.set_model_version_tag(REGISTERED_MODEL_NAME, version, "forced_promotion_reason", str(reason).strip())
         client.set_model_version_tag(REGISTERED_MODEL_NAME, version, "gate_refusals", "; ".join(reasons))
     return {"version": version, "previous": current, "forced": bool(reasons), "reasons": reasons}
 

@@ -174,13 +174,13 @@ def build_context(
         if target in explained
     ]
     spec = model.spec
-    if model.has_employability:
+    scores = evaluation.scores
+    if spec.employment_label is not None and scores.p_employed is not None and scores.p_employed_raw is not None:
         y = test[spec.employment_label.name].astype(bool).to_numpy().astype(int)
-        scores = evaluation.scores
         plots["calibration"] = _calibration_plot(y, scores.p_employed, scores.p_employed_raw)
-    if model.has_need:
+    if spec.need_label is not None and scores.need_proba is not None:
         matrix = evaluate.confusion(
-            test[spec.need_label.name].astype(str).to_numpy(), evaluation.scores.need_proba, model.need_classes
+            test[spec.need_label.name].astype(str).to_numpy(), scores.need_proba, model.need_classes
         )
         plots["confusion"] = _confusion_plot(matrix, model.need_classes)
     importance = pd.DataFrame(tables)

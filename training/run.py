@@ -81,9 +81,9 @@ def evaluate_run(
     scores = model.score(model.encode_frame(test))
     metrics: dict[str, float] = {}
     classes = model.need_classes
-    if scores.need_proba is not None:
+    if scores.need_proba is not None and y_need is not None:
         metrics.update(evaluate.need_metrics(y_need, scores.need_proba, classes))
-    if scores.p_employed is not None:
+    if scores.p_employed is not None and y_emp is not None:
         metrics.update(evaluate.employment_metrics(y_emp, scores.p_employed))
     truth_need = _truth_need(test, spec, classes)
     truth_emp = test[spec.truth_employment].to_numpy(dtype=float) if spec.truth_employment in test else None

@@ -20,10 +20,12 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
+from core.errors import InvalidInput
+from core.thresholds import ReviewPolicy, TierBands
 from features.spec import TrainingSpec
 from features.transforms import FrameEncoder
 from models.calibration import ProbabilityCalibrator
-from models.segmentation import ReviewPolicy, SegmentationModel, TierBands, make_lgbm
+from models.segmentation import SegmentationModel, make_lgbm
 
 #: The search space: a few shapes of tree ensemble, small enough to explain one person
 #: in a few milliseconds (trees x leaves x depth^2 is the cost of TreeSHAP).
@@ -122,6 +124,8 @@ def search(
             best = SearchResult(
                 params=dict(params), best_iteration=trials[-1]["best_iteration"], validation_score=score
             )
+    if best is None or best_model is None:  # n_trials >= 1 always gives one
+        raise InvalidInput("the search needs at least one trial")
     best.trials = trials
     return best_model, best
 
@@ -167,7 +171,7 @@ def fit_segmentation(
             "binary", X_tr, y_tr, X_val, y_val, seed, n_trials, categorical, progress
         )
         emp_pipeline = Pipeline([("encode", encoder), ("classifier", clf)])
-        calibrator = ProbabilityCalibrator(random_state=seed).fit(clf.predict_proba(X_val)[:, 1], y_val)
+        calibrator = ProbabilityCalibrator(random_state=seed).fit(np.asarray(clf.predict_proba(X_val))[:, 1], y_val)
         if progress:
             progress(
                 f"calibration: {calibrator.method_} (validation Brier by method: "

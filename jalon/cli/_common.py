@@ -60,8 +60,11 @@ def progress(message: str) -> None:
 
 def parse_date(text: str | None, option: str) -> date | None:
     """An ISO date given on the command line (None stays None); a clear error names the option."""
-    if text is None:
-        return None
+    return None if text is None else required_date(text, option)
+
+
+def required_date(text: str, option: str) -> date:
+    """An ISO date given on the command line; a clear error names the option."""
     try:
         return date.fromisoformat(text.strip())
     except ValueError:

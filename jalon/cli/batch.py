@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
-from jalon.cli._common import command, err, fail, out, parse_date
+from jalon.cli._common import command, err, fail, out, parse_date, required_date
 
 DEFAULT_MODEL = f"models:/{REGISTERED_MODEL_NAME}@{CHAMPION_ALIAS}"
 app = typer.Typer()
@@ -194,7 +194,7 @@ def review_command(
     from features.validation import DataValidationError
     from records import DecisionStore, StoreError
 
-    when = parse_date(as_of, "--as-of")
+    when = required_date(as_of, "--as-of")
     try:
         file_format(data)
         if out_path is not None:

@@ -67,7 +67,8 @@ def _person_key(ids: pd.Series) -> np.ndarray:
         examples = [str(uniques[k]) for k in np.flatnonzero(counts > 1)[:5]]
         duplicates = int((counts - 1)[counts > 1].sum())
         raise AllocationInputError(f"person_id: {duplicates} duplicate id(s), e.g. {', '.join(examples)}")
-    return codes.astype(np.int64)
+    positions: np.ndarray = codes.astype(np.int64)
+    return positions
 
 
 def _positions(primary: np.ndarray, pid: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from features.schema import FIELDS_BY_NAME, NEED_CODES, TIER_CODES
 from policy._validation import validation_problems
 from policy.catalogue._entries import BARRIER_FIELDS, Catalogue, Complement, Condition, Offer, Rule
 from policy.catalogue._problems import Origins, raise_problems
-from policy.catalogue._schema import CatalogueModel
+from policy.catalogue._schema import CatalogueModel, _SelectorModel
 
 #: ``recommend_frame`` groups rows by an int64 key: one bit per complement, the rule index above.
 MAX_COMPLEMENTS = 48
@@ -90,7 +90,7 @@ def build_catalogue(data: dict, origins: Origins, source: Path) -> Catalogue:
             raw_problems.append((("offers", i, "id"), f"duplicate offer id {o.id!r}"))
         offers[o.id] = Offer(o.id, o.name_fr, tuple(o.needs))
 
-    def check_offers(entry, loc):
+    def check_offers(entry: _SelectorModel, loc: tuple[str | int, ...]) -> None:
         for k, oid in enumerate(entry.offers):
             if oid not in offers:
                 raw_problems.append(((*loc, "offers", k), f"unknown offer id {oid!r} (not listed under offers)"))

@@ -211,7 +211,9 @@ class Catalogue:
                 return r
         raise KeyError(rule_id)
 
-    def match(self, need: str, tier: str, profile: Any = None):
+    def match(
+        self, need: str, tier: str, profile: Any = None
+    ) -> tuple[Rule, list[tuple[Condition, Any]], list[tuple[Complement, list[tuple[Condition, Any]]]]]:
         """(rule, rule conditions used, [(complement, conditions used)]) for one person."""
         for r in self.rules:
             used = r.matched_conditions(need, tier, profile)
@@ -219,7 +221,7 @@ class Catalogue:
                 break
         else:  # pragma: no cover - load-time coverage check makes this unreachable
             raise RuntimeError(f"catalogue {self.version}: no rule matches {need} × {tier}")
-        comps = []
+        comps: list[tuple[Complement, list[tuple[Condition, Any]]]] = []
         for c in self.complements:
             c_used = c.matched_conditions(need, tier, profile)
             if c_used is not None:
