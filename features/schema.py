@@ -5,119 +5,16 @@ Everything else derives from ``FIELDS``: the pandera schema for data files
 (:mod:`features.api_models`), the default training spec (:mod:`features.spec`),
 the advisor form and the French explanation sentences.
 
-Column names and codes are the contract of ``shared/profile.md``; do not rename.
+Column names and codes are a contract with the data extracts; do not rename.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
-
-from core import french
-
-Role = Literal["id", "protected", "sensitive", "feature", "label", "truth"]
-Kind = Literal["string", "category", "integer", "number", "boolean"]
-
-#: Form groups of the advisor page, in display order, with their French titles.
-GROUPS: dict[str, str] = {
-    "identification": "Identification",
-    "situation": "Situation",
-    "parcours": "Parcours professionnel",
-    "freins": "Freins périphériques",
-    "auto_evaluation": "Auto-évaluation",
-    "audit": "Informations pour l'audit (facultatives)",
-}
-
-
-@dataclass(frozen=True)
-class Field:
-    """One profile column.
-
-    Attributes:
-        name: column name, exactly as in ``shared/profile.md``.
-        role: id, protected, sensitive, feature, label or truth.
-        kind: string, category, integer, number or boolean.
-        label_fr: French display label (advisor page, reports).
-        group: advisor form group (a key of ``GROUPS``).
-        codes: allowed codes of a category, in a meaningful order.
-        code_labels_fr: French label of each code.
-        minimum, maximum: inclusive range of a number or integer.
-        nullable: whether a value may be missing (an unanswered self-assessment).
-        phrase_fr: template of the French sentence describing the value in an
-            explanation; ``{value}`` is the displayed value.
-    """
-
-    name: str
-    role: Role
-    kind: Kind
-    label_fr: str
-    group: str
-    codes: tuple[str, ...] | None = None
-    code_labels_fr: dict[str, str] = field(default_factory=dict)
-    minimum: float | None = None
-    maximum: float | None = None
-    nullable: bool = False
-    phrase_fr: str | None = None
-    phrase_true_fr: str | None = None
-    phrase_false_fr: str | None = None
-
-    @property
-    def is_model_input(self) -> bool:
-        """Default model input: features and sensitive columns, never protected ones."""
-        return self.role in ("feature", "sensitive")
-
-    @property
-    def optional_in_api(self) -> bool:
-        """Protected and sensitive columns are only needed for audit; nullable may be missing."""
-        return self.nullable or self.role in ("protected", "sensitive")
-
-    def rule(self) -> str:
-        """The value rule in words, as used in validation messages."""
-        if self.kind == "category":
-            return "must be one of " + ", ".join(self.codes or ())
-        if self.kind == "boolean":
-            return "must be true or false"
-        if self.kind in ("integer", "number") and self.minimum is not None:
-            what = "an integer" if self.kind == "integer" else "a number"
-            return f"must be {what} between {_fmt(self.minimum)} and {_fmt(self.maximum)}"
-        return "must be a non-empty string"
-
-    def display_value(self, value: object) -> str:
-        """The value as an advisor reads it, in French."""
-        if value is None or (isinstance(value, float) and value != value):
-            return "non renseigné"
-        if self.kind == "category":
-            return self.code_labels_fr.get(str(value), str(value))
-        if self.kind == "boolean":
-            return "oui" if bool(value) else "non"
-        if self.kind == "integer":
-            return french.number(int(float(str(value))))
-        if self.kind == "number":
-            if self.name == "local_unemployment_rate":
-                return french.percent(float(str(value)), 1)
-            return french.number(round(float(str(value)), 2))
-        return str(value)
-
-    def sentence_fr(self, value: object) -> str:
-        """French description of this field's value (the left half of an explanation)."""
-        missing = value is None or (isinstance(value, float) and value != value)
-        if missing:
-            return f"{self.label_fr} non renseigné"
-        if self.kind == "boolean":
-            template = self.phrase_true_fr if bool(value) else self.phrase_false_fr
-            if template:
-                return template
-        shown = self.display_value(value)
-        if self.kind == "category" and len(shown) > 1 and shown[1].islower():
-            shown = shown[0].lower() + shown[1:]  # "Logement précaire", but "Dernier contrat CDD"
-        if self.phrase_fr:
-            return self.phrase_fr.format(value=shown)
-        return f"{self.label_fr} {self.display_value(value)}"
-
-
-def _fmt(x: float | None) -> str:
-    return "" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
-
+# The schema's public names, re-exported (a column's definition lives in features.field).
+from features.field import GROUPS as GROUPS
+from features.field import Field as Field
+from features.field import Kind as Kind
+from features.field import Role as Role
 
 NEEDS: dict[str, str] = {
     "DIRECT_EMPLOYMENT": "Retour direct à l'emploi",

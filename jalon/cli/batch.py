@@ -188,7 +188,8 @@ def review_command(
     """Re-score the people due at their milestone and list those whose need or tier changed."""
     from sqlalchemy.engine import make_url
 
-    from batch.review import ReviewInputError, field_label_fr, review, write_review
+    from batch.moved import field_label_fr
+    from batch.review import ReviewInputError, review, write_review
     from core.config import get_settings
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError

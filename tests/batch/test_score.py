@@ -12,7 +12,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from batch.score import PASS_THROUGH, ExplanationWriter, explanations_from_row, score_file
+from batch.explanations import ExplanationWriter, explanations_from_row
+from batch.score import PASS_THROUGH, score_file
 from features.io import DataFileError, read_table, write_table
 from features.validation import DataValidationError
 from models.suggestion import Explanation
