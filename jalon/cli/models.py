@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from core.thresholds import TIER_A_MIN, TIER_B_MIN
@@ -81,29 +82,29 @@ def models() -> None:
     from training import registry
 
     client = registry.configure(get_settings())
-    table = Table(
-        "version",
-        "aliases",
-        "created",
-        "need_macro_f1",
-        "emp_auc",
-        "emp_ece",
-        "fair_missed_gap",
-        "fair_ece_gap",
-        "seed",
-        "forced",
-    )
+    # Readable at 80 columns (a pipe, a CI log): `make run` greps the alias to reuse a champion.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in ("ver", "aliases", "created", "need F1", "emp AUC", "ECE", "gap miss/ECE", "seed"):
+        table.add_column(header, no_wrap=True)
+    forced = []
     for v in registry.list_versions(client):
         m = v.metrics
+
+        def figure(key: str, metrics: dict[str, float] = m) -> str:
+            return f"{metrics[key]:.3f}" if key in metrics else "—"
+
         table.add_row(
             v.version,
-            ",".join(v.aliases),
-            v.created,
-            *(
-                f"{m[k]:.4f}" if k in m else "—"
-                for k in ("need_macro_f1", "emp_auc", "emp_ece", "fair_max_missed_support_gap", "fair_max_ece_gap")
-            ),
+            ",".join(v.aliases) or "—",
+            v.created[:10],
+            figure("need_macro_f1"),
+            figure("emp_auc"),
+            figure("emp_ece"),
+            f"{figure('fair_max_missed_support_gap')}/{figure('fair_max_ece_gap')}",
             v.tags.get("seed", ""),
-            v.tags.get("forced_promotion_reason", ""),
         )
+        if v.tags.get("forced_promotion_reason"):
+            forced.append(f"version {v.version} was promoted over the gate: {v.tags['forced_promotion_reason']}")
     out.print(table)
+    for line in forced:
+        out.print(line, highlight=False, soft_wrap=True)

@@ -100,7 +100,7 @@ def test_models_lists_the_champion_alias(trained_client, trained_home, monkeypat
     listed = {v.version: v.aliases for v in registry.list_versions(trained_client)}
     assert listed[champion] == [CHAMPION_ALIAS]
     monkeypatch.setenv("JALON_HOME", str(trained_home))
-    result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "80"})
     assert result.exit_code == 0
     assert CHAMPION_ALIAS in result.output
 
