@@ -7,16 +7,19 @@ Usage::
     .venv/bin/python benchmarks/bench_experiment.py --only scale --rows 1000000 --ri-draws 1000
 
 **simulate.** One synthetic territory of ``--agencies`` agencies (``generate_agencies``) and
-``--agencies × --people-per-agency`` people with an agency random effect of ICC ``--icc``
+``--agencies`` x ``--people-per-agency`` people with an agency random effect of ICC ``--icc``
 (``generate_population(..., agencies=, icc=)``); the baseline score is the truth a perfect
 model would give (``oracle_scores``). Each replication draws the arms anew
 (``draw_arms``, 80 + 20 stratified by region and size band, a new seed), draws outcomes
 twice — no effect, and ``--effect-1`` / ``--effect-2`` — and runs ``itt_effects`` with
 ``--ri-draws`` re-draws. Printed per arm: bias (against the population's true average
 effect), RMSE, 95 % CI coverage, rejection rate under no effect (CR1 *t* with the
-``min(J) − 1`` rule, CR1 with ``G − 1`` degrees of freedom, and the randomisation p-value),
+``min(J) - 1`` rule, CR1 with ``G - 1`` degrees of freedom, and the randomisation p-value),
 and power against ``evaluation.power``'s prediction for the same design. Targets:
-coverage 93-97 %, rejection under no effect 3-7 %, |bias| < SE/10, power within 5 points.
+coverage 93-97 %, rejection under no effect 3-7 %, |bias| < SE/10, power within 5 points. The
+exit code is 1 when the valid test (the randomisation p-value) misses its size or its power, the
+bias is too large or the coverage with the effect is outside 93-97 %; CR1's figures are printed
+beside (with 20 agencies of unequal sizes CR1 over-rejects a little, and gains power from it).
 
 **scale.** ``--rows`` people over 900 agencies written to Parquet (outcomes, baseline) with
 the draw CSV; then a fresh subprocess does what ``jalon experiment evaluate`` will do —
@@ -37,15 +40,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-import synthetic  # noqa: E402
-from evaluation.itt import itt_effects  # noqa: E402
-from evaluation.power import Design, estimate_design  # noqa: E402
-from features.io import read_table, write_table  # noqa: E402
-from policy.draw import draw_arms  # noqa: E402
+import synthetic
+from evaluation.itt import itt_effects
+from evaluation.power import Design, estimate_design
+from features.io import read_table, write_table
+from policy.draw import draw_arms
 
 ARMS = {"MODEL_1": 80, "MODEL_2": 20}
 STRATA = ["region", "size_band"]
@@ -71,7 +74,7 @@ def simulate(args: argparse.Namespace) -> int:
     records = []
     t0 = time.perf_counter()
     for replication in range(args.replications):
-        draw = draw_arms(table, ARMS, STRATA, seed=args.seed * 100_000 + replication)
+        draw = draw_arms(table, ARMS, args.strata, seed=args.seed * 100_000 + replication)
         for scenario, effect in (("null", {}), ("effect", effects)):
             outcomes = synthetic.simulate_outcomes(people, draw, effect, seed=2 * replication + (scenario == "effect"))
             result = itt_effects(frame.assign(employed_6m=outcomes["employed_6m"].to_numpy()), draw,
@@ -107,11 +110,16 @@ def simulate(args: argparse.Namespace) -> int:
         print(f"  95% CI coverage    {cover * 100:.1f}% with the effect, {cover_null * 100:.1f}% without  "
               f"{'ok' if 0.93 <= cover <= 0.97 and 0.93 <= cover_null <= 0.97 else 'MISSED'}")
         for name, rate in reject.items():
-            print(f"  rejection, no effect, {name:28s} {rate * 100:5.1f}%  {'ok' if 0.03 <= rate <= 0.07 else 'outside 3-7%'}")
-        print(f"  power              CR1 {power_cr1 * 100:.1f}%, randomisation {power_ri * 100:.1f}%, predicted "
-              f"{predicted * 100:.1f}%  {'ok' if abs(power_cr1 - predicted) <= 0.05 else 'MISSED'}\n")
-        failures += not (abs(error.mean()) < mean_se / 10 and 0.93 <= cover <= 0.97 and abs(power_cr1 - predicted) <= 0.05
-                         and 0.03 <= reject["randomisation p-value"] <= 0.07)
+            verdict = "ok" if 0.03 <= rate <= 0.07 else "outside 3-7%"
+            print(f"  rejection, no effect, {name:28s} {rate * 100:5.1f}%  {verdict}")
+        print(f"  power, predicted   {predicted * 100:.1f}%")
+        for name, power in (("CR1 t test", power_cr1), ("randomisation p-value", power_ri)):
+            print(f"  power, {name:22s} {power * 100:5.1f}%  "
+                  f"{'ok' if abs(power - predicted) <= 0.05 else 'more than 5 points away'}")
+        print()
+        # the valid test must hold its size and match the predicted power; CR1's figures are reported beside it
+        failures += not (abs(error.mean()) < mean_se / 10 and 0.93 <= cover <= 0.97
+                         and 0.03 <= reject["randomisation p-value"] <= 0.07 and abs(power_ri - predicted) <= 0.05)
     return failures
 
 
@@ -144,7 +152,7 @@ def scale(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         table = synthetic.generate_agencies(900, args.seed)
         people = synthetic.generate_population(args.rows, args.seed, agencies=900, icc=args.icc)
-        draw = draw_arms(table, ARMS, STRATA, seed=args.seed)
+        draw = draw_arms(table, ARMS, args.strata, seed=args.seed)
         draw.to_csv(Path(folder) / "draw.csv")
         write_table(table, Path(folder) / "agencies.parquet")
         write_table(synthetic.simulate_outcomes(people, draw, {"MODEL_1": args.effect_1, "MODEL_2": args.effect_2},
@@ -175,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ri-draws", type=int, default=None, help="200 in simulate, 1000 in scale by default")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--strata", type=lambda text: [s for s in text.split(",") if s], default=STRATA,
+                        help="comma-separated stratum columns (default region,size_band; empty for none)")
     args = parser.parse_args(argv)
     failures = 0
     if args.only in (None, "simulate"):

@@ -1,4 +1,4 @@
-"""ITT by Frisch–Waugh–Lovell on agency sums equals the library's regression; randomisation inference is sound."""
+"""ITT by Frisch-Waugh-Lovell on agency sums equals the library's regression; randomisation inference is sound."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def library_fit(frame: pd.DataFrame, draw: DrawResult, arm: str, mask: np.ndarra
     data = frame.assign(T=(arms == arm).astype(float), stratum=stratum, arm=arms)
     keep = data["arm"].isin([arm, "CONTROL"]) & (True if mask is None else pd.Series(mask, index=data.index))
     data = data[keep].assign(y=lambda d: d["employed_6m"].astype(float))
-    return smf.ols("y ~ T + C(stratum) + p_employed", data).fit(cov_type="cluster", cov_kwds={"groups": data["agency_id"]})
+    model = smf.ols("y ~ T + C(stratum) + p_employed", data)
+    return model.fit(cov_type="cluster", cov_kwds={"groups": data["agency_id"]})
 
 
 def test_sufficient_statistics_equal_statsmodels_on_a_raw_design():
@@ -66,7 +67,7 @@ def test_itt_effects_equal_statsmodels_for_each_arm_and_subgroup():
         assert abs(effects.loc[(arm, "tier", "B"), "std_error"] - tier_b.bse["T"]) < 1e-10
     row = effects.loc[("MODEL_1", "ALL", "ALL")]
     assert row["ci_low"] < row["estimate"] < row["ci_high"]
-    assert row["degrees_of_freedom"] == 9  # min(10 agencies of the arm, controls) − 1
+    assert row["degrees_of_freedom"] == 9  # min(10 agencies of the arm, controls) - 1
 
 
 def test_randomisation_p_value_is_reproducible_and_small_for_a_large_effect():

@@ -32,7 +32,8 @@ def test_covariate_adjustment_and_unequal_agencies_move_the_mde_the_right_way():
     assert Design(80, 800, 200, 0.03, 0.42, cluster_size_cv=0.5).mde() > plain.mde()
     assert Design(80, 800, 200, 0.03, 0.42, r2_agency=0.5).mde() < plain.mde()
     table = experiment_power({"MODEL_1": 80, "MODEL_2": 20}, 900, 200, 0.03, 0.42, r2=0.3)
-    assert list(table["arm"]) == ["MODEL_1", "MODEL_2"] and (table["control_agencies"] == 800).all()
+    assert list(table["arm"]) == ["MODEL_1", "MODEL_2"]
+    assert (table["control_agencies"] == 800).all()
     assert table.loc[1, "mde"] > table.loc[0, "mde"]  # 20 agencies detect less than 80
 
 
@@ -75,4 +76,6 @@ def test_design_parameters_are_recovered_from_a_table():
     found = estimate_design(y, covariate, agency)
     assert found.icc == pytest.approx(icc, abs=0.015)
     assert found.r2 == pytest.approx(0.15**2 / (rate * (1 - rate) * (1 - icc)), abs=0.03)
-    assert found.people_per_agency == size and found.cluster_size_cv == 0 and found.agencies == agencies
+    assert found.people_per_agency == size
+    assert found.cluster_size_cv == 0
+    assert found.agencies == agencies

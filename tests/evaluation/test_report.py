@@ -42,23 +42,31 @@ def evaluate(experiment, **kwargs):
 def test_report_is_french_and_its_json_has_the_keys_per_arm(experiment):
     evaluation = evaluate(experiment)
     html_path, side = write_report(evaluation, experiment["folder"] / "out" / "report.html")
-    assert side == json_path(html_path) and side.name == "report.json"
+    assert side == json_path(html_path)
+    assert side.name == "report.json"
     html = html_path.read_text(encoding="utf-8")
-    assert '<html lang="fr">' in html and "Effets estimés" in html and "Agences témoins" in html
+    assert '<html lang="fr">' in html
+    assert "Effets estimés" in html
+    assert "Agences témoins" in html
     assert "Situation d'emploi observée au 1er octobre 2027" in html
-    assert f"{NNBSP}%" in html and "NaN" not in html and ">nan<" not in html and "non disponible" not in html
+    assert f"{NNBSP}%" in html
+    assert "NaN" not in html
+    assert ">nan<" not in html
+    assert "non disponible" not in html
     assert html.count("data:image/png;base64,") == 3
     assert "Accompagnement intensif" in html  # tracks of MODEL_2 named in French
     summary = json.loads(side.read_text(encoding="utf-8"))
     assert set(summary["arms"]) == {"MODEL_1", "MODEL_2"}
-    for arm, values in summary["arms"].items():
+    for values in summary["arms"].values():
         assert list(values)[:7] == ["estimate", "std_error", "ci_low", "ci_high", "p_value_ri", "n_agencies",
                                     "n_people"]
         assert list(values) == list(ARM_KEYS)
         assert values["ci_low"] < values["estimate"] < values["ci_high"]
         assert 0 < values["p_value_ri"] <= 1
-    assert summary["arms"]["MODEL_1"]["n_agencies"] == 12 and summary["arms"]["MODEL_2"]["n_agencies"] == 8
-    assert summary["draw"]["seed"] == 6 and summary["method"]["randomisation_inference"]["draws"] == 99
+    assert summary["arms"]["MODEL_1"]["n_agencies"] == 12
+    assert summary["arms"]["MODEL_2"]["n_agencies"] == 8
+    assert summary["draw"]["seed"] == 6
+    assert summary["method"]["randomisation_inference"]["draws"] == 99
     assert {row["subgroup"] for row in summary["subgroups"]} == {"tier", "need"}
 
 
@@ -92,7 +100,8 @@ def test_careless_inputs_are_refused(experiment):
     with pytest.raises(InvalidInput, match="p_employed"):
         prepare_people(outcomes, baseline.assign(p_employed=1.5))
     people, missing = prepare_people(outcomes.iloc[5:], baseline)
-    assert missing == 5 and len(people) == len(outcomes) - 5
+    assert missing == 5
+    assert len(people) == len(outcomes) - 5
     control_person = outcomes["person_id"][~outcomes["person_id"].isin(experiment["allocation"]["person_id"])].iloc[0]
     wrong = pd.concat([experiment["allocation"], pd.DataFrame({"person_id": [control_person], "track": ["EXTERNAL"]})])
     with pytest.raises(InvalidInput, match="not in MODEL_2 agencies"):

@@ -57,7 +57,8 @@ def test_same_table_in_any_row_order_and_seed_give_the_same_bytes(tmp_path):
     paths_a = first.to_csv(tmp_path / "a" / "draw.csv")
     paths_b = second.to_csv(tmp_path / "b" / "draw.csv")
     assert [p.read_bytes() for p in paths_a] == [p.read_bytes() for p in paths_b]
-    assert paths_a[1] == meta_path(paths_a[0]) and paths_a[1].name == "draw.meta.json"
+    assert paths_a[1] == meta_path(paths_a[0])
+    assert paths_a[1].name == "draw.meta.json"
     other = draw_arms(agencies, ARMS, ["region"], seed=12)
     assert not np.array_equal(other.assignment["arm"], first.assignment["arm"])
 
@@ -67,9 +68,11 @@ def test_sidecar_records_what_anyone_needs_to_verify(tmp_path):
     result = draw_arms(agencies, {"MODEL_1": 10, "MODEL_2": 5}, ["region"], seed=3, command="jalon experiment draw")
     csv_path, side = result.to_csv(tmp_path / "draw.csv")
     meta = json.loads(side.read_text())
-    assert meta["seed"] == 3 and meta["algorithm_version"] == ALGORITHM_VERSION
+    assert meta["seed"] == 3
+    assert meta["algorithm_version"] == ALGORITHM_VERSION
     assert meta["input_sha256"] == canonical_sha256(agencies.iloc[::-1])
-    assert meta["command"] == "jalon experiment draw" and meta["strata"] == ["region"]
+    assert meta["command"] == "jalon experiment draw"
+    assert meta["strata"] == ["region"]
     loaded = load_draw(csv_path)
     assert loaded.assignment.equals(result.assignment)
     # the plan rebuilt from the file re-runs the same draw: randomisation inference uses it
@@ -100,7 +103,8 @@ def test_hand_added_agencies_are_never_drawn_and_recorded_as_such():
         result = draw_arms(agencies, {"MODEL_1": 20, "MODEL_2": 10}, ["region"], seed)
         hand = result.assignment["added_by_hand"]
         assert (result.assignment.loc[hand, "arm"] == HAND_ADDED).all()
-        assert hand.sum() == 10 and result.counts()[CONTROL] == 20
+        assert hand.sum() == 10
+        assert result.counts()[CONTROL] == 20
     assert result.metadata()["hand_added"] == sorted(agencies.loc[:9, "agency_id"])
 
 
@@ -111,7 +115,8 @@ def test_each_agency_of_a_stratum_is_equally_likely_to_be_drawn():
     codes = np.stack([plan.assign_codes(seed) for seed in range(2000)])
     share = (codes == 1).mean(axis=0)  # 6 of 30 in A, 2 of 10 in B: 0.2 each
     assert np.abs(share - 0.2).max() < 0.04
-    assert ((codes == 1).sum(axis=1) == 8).all() and ((codes == 2).sum(axis=1) == 4).all()
+    assert ((codes == 1).sum(axis=1) == 8).all()
+    assert ((codes == 2).sum(axis=1) == 4).all()
 
 
 @pytest.mark.parametrize(("arms", "strata", "edit", "message"), [
@@ -150,8 +155,10 @@ def test_balance_flags_differences_beyond_a_tenth_of_a_standard_deviation():
     agencies["tilted"] = np.where(arm == "MODEL_1", 1.0, 0.0) + np.linspace(0, 1, len(agencies))
     agencies["constant"] = 5.0
     table = balance_table(agencies, result, ["tilted", "constant", "share_rsa"]).set_index(["covariate", "arm"])
-    assert table.loc[("tilted", "MODEL_1"), "flagged"] and table.loc[("tilted", "MODEL_1"), "smd"] > 2
-    assert table.loc[("constant", "MODEL_1"), "smd"] == 0 and not table.loc[("constant", "MODEL_2"), "flagged"]
+    assert table.loc[("tilted", "MODEL_1"), "flagged"]
+    assert table.loc[("tilted", "MODEL_1"), "smd"] > 2
+    assert table.loc[("constant", "MODEL_1"), "smd"] == 0
+    assert not table.loc[("constant", "MODEL_2"), "flagged"]
     assert (table["flagged"] == (table["smd"].abs() > SMD_THRESHOLD)).all()
     control = agencies.loc[arm == CONTROL, "share_rsa"]
     treated = agencies.loc[arm == "MODEL_2", "share_rsa"]

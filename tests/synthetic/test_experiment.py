@@ -36,7 +36,8 @@ def test_agency_table_is_deterministic_and_complete():
     assert list(table.columns) == list(synthetic.AGENCY_COLUMNS)
     assert table.equals(synthetic.generate_agencies(900, 4))
     assert not table.equals(synthetic.generate_agencies(900, 5))
-    assert table["agency_id"].is_unique and len(table) == 900
+    assert table["agency_id"].is_unique
+    assert len(table) == 900
     assert not table["added_by_hand"].any()
     assert set(table["region"]) == {code for code, *_ in synthetic.REGIONS}
     assert table["size"].between(600, 30_000).all()
