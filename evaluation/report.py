@@ -49,6 +49,7 @@ COVARIATE_LABELS_FR = {
     "baseline_employment_rate": "Taux d'emploi à six mois avant l'expérimentation",
 }
 SUBGROUP_LABELS_FR = {"tier": "Niveau d'employabilité", "need": "Besoin principal prédit"}
+STRATUM_LABELS_FR = {"region": "région", "size_band": "tranche de taille", "stratum": "strate"}
 
 
 def json_path(out_path: str | Path) -> Path:
@@ -67,6 +68,11 @@ def p_value(x: float | None) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "non disponible"
     return f"<{french.NNBSP}0,001" if x < 0.001 else french.number(x, 3)
+
+
+def covariate_value(x: float) -> str:
+    """A covariate mean: whole numbers for counts (sizes), three decimals for shares."""
+    return french.number(x, 0 if abs(x) >= 100 else 3)
 
 
 def group_label(subgroup: str, group: str) -> str:
@@ -148,8 +154,9 @@ def _observed_plot(table: pd.DataFrame) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(points=points, p_value=p_value, number=french.number, percent=french.percent,
-                       plural=french.plural, date=french.date, quoted=french.quoted)
+    env.filters.update(points=points, p_value=p_value, covariate_value=covariate_value,
+                       stratum_label=lambda name: STRATUM_LABELS_FR.get(name, name), number=french.number,
+                       percent=french.percent, plural=french.plural, date=french.date, quoted=french.quoted)
     env.globals.update(arm_label=lambda a: ARM_LABELS_FR.get(a, a), group_label=group_label,
                        subgroup_label=lambda s: SUBGROUP_LABELS_FR.get(s, s),
                        track_label=track_label,
