@@ -63,6 +63,19 @@ SMD_THRESHOLD = 0.1
 DRAW_COLUMNS: tuple[str, ...] = ("agency_id", "arm", "stratum", "added_by_hand")
 
 
+def parse_arms(text: str) -> dict[str, int]:
+    """``"MODEL_1=80,MODEL_2=20"`` (the command line's ``--arms``) → ``{"MODEL_1": 80, "MODEL_2": 20}``, checked."""
+    arms: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, sep, count = part.partition("=")
+        if not sep or not count.strip().isdigit():
+            raise InvalidInput(f"arms: {part!r} must be ARM=COUNT, e.g. MODEL_1=80")
+        if name.strip() in arms:
+            raise InvalidInput(f"arms: {name.strip()} is given twice")
+        arms[name.strip()] = int(count)
+    return _check_arms(arms)
+
+
 def meta_path(out_path: str | Path) -> Path:
     """The sidecar of a draw file: ``draw.csv`` → ``draw.meta.json``."""
     out_path = Path(out_path)

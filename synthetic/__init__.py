@@ -52,9 +52,21 @@ from __future__ import annotations
 
 from synthetic._codes import NULLABLE_COLUMNS, TRUTH_INPUT_COLUMNS
 from synthetic._errors import SyntheticInputError
-from synthetic._experiment_agencies import AGENCY_COLUMNS, REGIONS, agency_effect_scale, generate_agencies
+from synthetic._experiment_agencies import (
+    AGENCY_COLUMNS,
+    REGIONS,
+    agencies_path,
+    agency_effect_scale,
+    generate_agencies,
+)
 from synthetic._label_bias import LabelBias, parse_label_bias
-from synthetic._outcomes import DEFAULT_OBSERVED_ON, OUTCOME_COLUMNS, oracle_scores, simulate_outcomes
+from synthetic._outcomes import (
+    DEFAULT_OBSERVED_ON,
+    OUTCOME_COLUMNS,
+    oracle_scores,
+    parse_arm_effect,
+    simulate_outcomes,
+)
 from synthetic._population import generate_population
 from synthetic._report import (
     CALIBRATION_TARGETS,
@@ -92,6 +104,7 @@ __all__ = [
     "CalibrationTarget",
     "LabelBias",
     "SyntheticInputError",
+    "agencies_path",
     "agency_effect_scale",
     "agency_table",
     "bayes_reference",
@@ -101,6 +114,7 @@ __all__ = [
     "generate_population",
     "need_probabilities",
     "oracle_scores",
+    "parse_arm_effect",
     "parse_label_bias",
     "simulate_outcomes",
     "true_probabilities",

@@ -20,6 +20,8 @@ person), so between agencies the true probability varies only through the random
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from numpy.polynomial.hermite_e import hermegauss
@@ -58,6 +60,12 @@ _AGENCY_STREAM = 0xA6E  # the agency table's own stream: the same table for a se
 _PLACEMENT_STREAM = 0x91A  # which agency each person belongs to
 _ICC_SAMPLE_ROWS = 20_000  # people whose log-odds calibrate sigma (the first rows: people are drawn iid)
 _HERMITE_NODES = 60
+
+
+def agencies_path(people_path: str | Path) -> Path:
+    """Where ``jalon data synth --agencies K`` puts the agencies: ``people.parquet`` → ``people.agencies.parquet``."""
+    people_path = Path(people_path)
+    return people_path.with_name(f"{people_path.stem}.agencies{people_path.suffix}")
 
 
 def _check_count(name: str, value: object, minimum: int) -> int:

@@ -27,6 +27,31 @@ DEFAULT_OBSERVED_ON = dt.date(2027, 10, 1)
 OUTCOME_COLUMNS: tuple[str, ...] = ("person_id", "agency_id", "observed_on", "employed_6m")
 
 
+def parse_arm_effect(text: str) -> dict[str, float]:
+    """``"MODEL_1=0.02,MODEL_2=0.04"`` (the command line's ``--arm-effect``) → ``{"MODEL_1": 0.02, ...}``."""
+    effects: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, sep, value = part.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not sep or number != number:
+            raise SyntheticInputError(f"arm_effect: {part!r} must be ARM=EFFECT, e.g. MODEL_1=0.02")
+        effects[name.strip()] = number
+    _check_effects(effects)
+    return effects
+
+
+def _check_effects(arm_effect: Mapping[str, float]) -> None:
+    unknown = [name for name in arm_effect if name not in ARMS]
+    if unknown:
+        raise SyntheticInputError(f"arm_effect: unknown arm {unknown[0]!r}; only {', '.join(ARMS)} have an effect")
+    for name, effect in arm_effect.items():
+        if isinstance(effect, bool) or not isinstance(effect, (int, float, np.floating)) or not -1 <= effect <= 1:
+            raise SyntheticInputError(f"arm_effect: {name} must be a number between -1 and 1, got {effect!r}")
+
+
 def _arm_of_people(people: pd.DataFrame, draw: DrawResult | pd.DataFrame) -> np.ndarray:
     frame = draw.assignment if isinstance(draw, DrawResult) else draw
     for column in ("agency_id", "arm"):
@@ -48,12 +73,7 @@ def simulate_outcomes(people: pd.DataFrame, draw: DrawResult | pd.DataFrame, arm
     probability of people whose agency was drawn into that arm (controls and hand-added
     agencies: none). One uniform per person from ``Generator(PCG64(seed))``.
     """
-    unknown = [name for name in arm_effect if name not in ARMS]
-    if unknown:
-        raise SyntheticInputError(f"arm_effect: unknown arm {unknown[0]!r}; only {', '.join(ARMS)} have an effect")
-    for name, effect in arm_effect.items():
-        if isinstance(effect, bool) or not isinstance(effect, (int, float, np.floating)) or not -1 <= effect <= 1:
-            raise SyntheticInputError(f"arm_effect: {name} must be a number between -1 and 1, got {effect!r}")
+    _check_effects(arm_effect)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SyntheticInputError(f"seed must be a non-negative integer, got {seed!r}")
     for column in ("person_id", "agency_id", TRUTH_EMPLOYMENT_COLUMN):

@@ -21,6 +21,7 @@ from policy.draw import (
     draw_arms,
     load_draw,
     meta_path,
+    parse_arms,
 )
 
 ARMS = {"MODEL_1": 80, "MODEL_2": 20}
@@ -166,3 +167,11 @@ def test_balance_flags_differences_beyond_a_tenth_of_a_standard_deviation():
     assert table.loc[("share_rsa", "MODEL_2"), "smd"] == pytest.approx(expected, rel=1e-12)
     with pytest.raises(InvalidInput, match="region: a balance covariate must be numeric"):
         balance_table(agencies, result, ["region"])
+
+
+def test_command_line_arms_are_parsed_and_checked():
+    assert parse_arms("MODEL_2=20, MODEL_1=80") == {"MODEL_1": 80, "MODEL_2": 20}
+    for text, message in (("MODEL_1=eighty", "must be ARM=COUNT"), ("MODEL_1=8,MODEL_1=9", "given twice"),
+                          ("MODEL_9=3", "unknown arm 'MODEL_9'")):
+        with pytest.raises(InvalidInput, match=message):
+            parse_arms(text)

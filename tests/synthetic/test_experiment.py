@@ -114,3 +114,11 @@ def test_oracle_scores_look_like_a_scored_file():
     assert np.allclose(scores["p_employed"], plain["true_p_employed_6m"])
     expected_tier = np.where(scores["p_employed"] >= 0.6, "A", np.where(scores["p_employed"] >= 0.3, "B", "C"))
     assert (scores["tier"].to_numpy() == expected_tier).all()
+
+
+def test_command_line_helpers():
+    assert synthetic.parse_arm_effect("MODEL_1=0.02,MODEL_2=-0.01") == {"MODEL_1": 0.02, "MODEL_2": -0.01}
+    for text in ("MODEL_1=much", "MODEL_1=2", "CONTROL=0.1", "MODEL_1"):
+        with pytest.raises(InvalidInput, match="arm_effect"):
+            synthetic.parse_arm_effect(text)
+    assert synthetic.agencies_path("out/people.parquet").as_posix() == "out/people.agencies.parquet"
