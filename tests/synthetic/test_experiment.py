@@ -58,6 +58,7 @@ def test_people_join_the_agencies_and_keep_their_profiles():
     untouched = [c for c in same if c not in ("true_p_employed_6m", "employed_6m")]
     assert shifted[untouched].equals(plain[untouched])
     assert not np.allclose(shifted["true_p_employed_6m"], plain["true_p_employed_6m"])
+    assert shifted.equals(synthetic.generate_population(5_000, 2, agencies=50, icc=0.1))
 
 
 @pytest.mark.parametrize("icc", [0.02, 0.08])
