@@ -33,6 +33,13 @@ The generative story (the full version, with every figure and assumption, is
    labels of one group are made systematically worse than the truth; the truth is
    unchanged.
 
+6. ``_experiment_agencies``: for the MSA experiment, :func:`generate_agencies` makes an
+   agency table to draw from, and ``generate_population(..., agencies=K, icc=R)``
+   spreads people over those K agencies with an agency random effect of intra-agency
+   correlation R (off by default; the default frame is unchanged). ``_outcomes``:
+   :func:`simulate_outcomes` draws six-month employment after a draw with a given effect
+   per arm, and :func:`oracle_scores` gives the baseline scores a perfect model would.
+
 ``_population`` assembles the frame; ``_report`` measures it against the targets of
 ``_targets``. The fitted constants (``_calibrated``) are plain literals, refitted
 offline by ``scripts/recalibrate_synthetic.py``; nothing changes them at run time.
@@ -45,7 +52,21 @@ from __future__ import annotations
 
 from synthetic._codes import NULLABLE_COLUMNS, TRUTH_INPUT_COLUMNS
 from synthetic._errors import SyntheticInputError
+from synthetic._experiment_agencies import (
+    AGENCY_COLUMNS,
+    REGIONS,
+    agencies_path,
+    agency_effect_scale,
+    generate_agencies,
+)
 from synthetic._label_bias import LabelBias, parse_label_bias
+from synthetic._outcomes import (
+    DEFAULT_OBSERVED_ON,
+    OUTCOME_COLUMNS,
+    oracle_scores,
+    parse_arm_effect,
+    simulate_outcomes,
+)
 from synthetic._population import generate_population
 from synthetic._report import (
     CALIBRATION_TARGETS,
@@ -65,26 +86,36 @@ from synthetic._territory import N_AGENCIES, Agencies, agency_table
 from synthetic._truth import employment_probability, need_probabilities, true_probabilities
 
 __all__ = [
+    "AGENCY_COLUMNS",
     "BAYES_EMP_AUC_BAND",
     "BAYES_NEED_ACCURACY_BAND",
     "CALIBRATION_TARGETS",
+    "DEFAULT_OBSERVED_ON",
     "MISSING_BAND",
     "NEED_LABEL_NOISE",
     "NEED_SHARES",
     "NULLABLE_COLUMNS",
     "N_AGENCIES",
+    "OUTCOME_COLUMNS",
+    "REGIONS",
     "TRUTH_INPUT_COLUMNS",
     "Agencies",
     "CalibrationRow",
     "CalibrationTarget",
     "LabelBias",
     "SyntheticInputError",
+    "agencies_path",
+    "agency_effect_scale",
     "agency_table",
     "bayes_reference",
     "calibration_report",
     "employment_probability",
+    "generate_agencies",
     "generate_population",
     "need_probabilities",
+    "oracle_scores",
+    "parse_arm_effect",
     "parse_label_bias",
+    "simulate_outcomes",
     "true_probabilities",
 ]

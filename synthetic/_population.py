@@ -17,6 +17,7 @@ from features.schema import (
 )
 from synthetic._draws import draw_features
 from synthetic._errors import SyntheticInputError
+from synthetic._experiment_agencies import place_people
 from synthetic._label_bias import LabelBias
 from synthetic._sampling import from_rows
 from synthetic._territory import agency_table
@@ -41,30 +42,43 @@ def _str_column(index: np.ndarray, codes: tuple[str, ...]) -> pd.api.extensions.
     return pd.array(arr, dtype="str")
 
 
-def generate_population(rows: int, seed: int, label_bias: LabelBias | None = None) -> pd.DataFrame:
+def generate_population(rows: int, seed: int, label_bias: LabelBias | None = None, *,
+                        agencies: int | None = None, icc: float = 0.0) -> pd.DataFrame:
     """A synthetic population of ``rows`` job seekers, every column of FIELDS in order.
 
     Category columns are pandas ``str`` (the schema codes), booleans ``bool``,
     integers ``int64`` except the nullable self-assessments (``Int64`` with a few %
     missing), numbers ``float64``. Same ``seed`` → same frame.
+
+    ``agencies=K`` spreads people over the K agencies of ``generate_agencies(K, seed)``
+    (in proportion to their size) and gives each agency a random effect on the true
+    employment probability with intra-agency correlation ``icc`` (``_experiment_agencies``);
+    ``true_p_employed_6m`` and ``employed_6m`` include it. Off by default: without
+    ``agencies`` the frame is the one it always was, byte for byte (its own streams).
     """
     if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 0:
         raise SyntheticInputError(f"rows must be a non-negative integer, got {rows!r}")
+    if agencies is None and icc != 0:
+        raise SyntheticInputError("icc needs agencies: the random effect is an agency's")
     n = int(rows)
     rng = np.random.default_rng(int(seed))
     c = draw_features(rng, n)
 
     p_need = need_probabilities(c)
     p_emp = employment_probability(c)
+    experiment_agency = None
+    if agencies is not None:
+        experiment_agency, p_emp = place_people(n, int(seed), agencies, icc, p_emp)
     u_need = rng.random(n)
     u_emp = rng.random(n)
     need = from_rows(u_need, p_need)
     employed = u_emp < p_emp
 
     columns: dict[str, object] = {}
-    agencies = agency_table()
+    territory = agency_table()
     columns["person_id"] = pd.array(_person_ids(seed, n), dtype="str")
-    columns["agency_id"] = _str_column(c["agency"], agencies.agency_id)
+    columns["agency_id"] = (_str_column(c["agency"], territory.agency_id) if experiment_agency is None
+                            else pd.array(experiment_agency, dtype="str"))
     for f in FIELDS:
         if f.name in columns or f.role in ("label", "truth"):
             continue
