@@ -67,27 +67,43 @@ def simulate(args: argparse.Namespace) -> int:
     counts = frame["agency_id"].value_counts()
     null_y = (np.random.default_rng(args.seed).random(rows) < true_p).astype(float)
     design = estimate_design(null_y, p_employed, frame["agency_id"].to_numpy())
-    print(f"population         {rows:,} people, {args.agencies} agencies ({counts.mean():.0f} people each on average, "
-          f"cv {counts.std(ddof=0) / counts.mean():.2f}), ICC asked {args.icc}, measured {design.icc:.4f}; "
-          f"employment {true_p.mean():.3f}; within-agency R² of the baseline score {design.r2:.3f} "
-          f"({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"population         {rows:,} people, {args.agencies} agencies ({counts.mean():.0f} people each on average, "
+        f"cv {counts.std(ddof=0) / counts.mean():.2f}), ICC asked {args.icc}, measured {design.icc:.4f}; "
+        f"employment {true_p.mean():.3f}; within-agency R² of the baseline score {design.r2:.3f} "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
     records = []
     t0 = time.perf_counter()
     for replication in range(args.replications):
         draw = draw_arms(table, ARMS, args.strata, seed=args.seed * 100_000 + replication)
         for scenario, effect in (("null", {}), ("effect", effects)):
             outcomes = synthetic.simulate_outcomes(people, draw, effect, seed=2 * replication + (scenario == "effect"))
-            result = itt_effects(frame.assign(employed_6m=outcomes["employed_6m"].to_numpy()), draw,
-                                 ri_draws=args.ri_draws, ri_seed=replication, subgroups=())
+            result = itt_effects(
+                frame.assign(employed_6m=outcomes["employed_6m"].to_numpy()),
+                draw,
+                ri_draws=args.ri_draws,
+                ri_seed=replication,
+                subgroups=(),
+            )
             records.append(result.assign(scenario=scenario, replication=replication))
     runs = pd.concat(records, ignore_index=True)
-    print(f"replications       {args.replications} x 2 scenarios, {args.ri_draws} re-draws each "
-          f"({time.perf_counter() - t0:.0f} s)\n")
+    print(
+        f"replications       {args.replications} x 2 scenarios, {args.ri_draws} re-draws each "
+        f"({time.perf_counter() - t0:.0f} s)\n"
+    )
     failures = 0
     for arm, treated in ARMS.items():
         controls = args.agencies - sum(ARMS.values())
-        plan = Design(treated, controls, float(counts.mean()), args.icc, float(true_p.mean()), r2=design.r2,
-                      cluster_size_cv=float(counts.std(ddof=0) / counts.mean()))
+        plan = Design(
+            treated,
+            controls,
+            float(counts.mean()),
+            args.icc,
+            float(true_p.mean()),
+            r2=design.r2,
+            cluster_size_cv=float(counts.std(ddof=0) / counts.mean()),
+        )
         null = runs[(runs["arm"] == arm) & (runs["scenario"] == "null")]
         alt = runs[(runs["arm"] == arm) & (runs["scenario"] == "effect")]
         g_minus_1 = (alt["n_agencies"] + alt["n_control_agencies"] - 1).iloc[0]
@@ -96,30 +112,47 @@ def simulate(args: argparse.Namespace) -> int:
         mean_se = float(alt["std_error"].mean())
         cover = ((alt["ci_low"] <= truth[arm]) & (truth[arm] <= alt["ci_high"])).mean()
         cover_null = ((null["ci_low"] <= 0) & (0 <= null["ci_high"])).mean()
-        reject = {"CR1, t(min J - 1)": (null["p_value_cr1"] < 0.05).mean(), f"CR1, t(G - 1 = {g_minus_1})": t_g.mean(),
-                  "randomisation p-value": (null["p_value_ri"] <= 0.05).mean()}
+        reject = {
+            "CR1, t(min J - 1)": (null["p_value_cr1"] < 0.05).mean(),
+            f"CR1, t(G - 1 = {g_minus_1})": t_g.mean(),
+            "randomisation p-value": (null["p_value_ri"] <= 0.05).mean(),
+        }
         power_cr1, power_ri = (alt["p_value_cr1"] < 0.05).mean(), (alt["p_value_ri"] <= 0.05).mean()
         predicted = plan.predicted_power(effects[arm])
-        print(f"{arm}: {treated} agencies vs {controls} controls, effect {effects[arm]:+.3f} "
-              f"(population average {truth[arm]:+.4f}); predicted SE {plan.standard_error():.4f}, "
-              f"MDE {plan.mde():.4f}")
-        print(f"  bias               {error.mean():+.5f}  (SE/10 = {mean_se / 10:.5f}, Monte Carlo SE "
-              f"{error.std() / np.sqrt(len(error)):.5f})  {'ok' if abs(error.mean()) < mean_se / 10 else 'MISSED'}")
-        print(f"  RMSE               {np.sqrt((error ** 2).mean()):.5f}  (sd of estimates {alt['estimate'].std():.5f}, "
-              f"mean CR1 SE {mean_se:.5f})")
-        print(f"  95% CI coverage    {cover * 100:.1f}% with the effect, {cover_null * 100:.1f}% without  "
-              f"{'ok' if 0.93 <= cover <= 0.97 and 0.93 <= cover_null <= 0.97 else 'MISSED'}")
+        print(
+            f"{arm}: {treated} agencies vs {controls} controls, effect {effects[arm]:+.3f} "
+            f"(population average {truth[arm]:+.4f}); predicted SE {plan.standard_error():.4f}, "
+            f"MDE {plan.mde():.4f}"
+        )
+        print(
+            f"  bias               {error.mean():+.5f}  (SE/10 = {mean_se / 10:.5f}, Monte Carlo SE "
+            f"{error.std() / np.sqrt(len(error)):.5f})  {'ok' if abs(error.mean()) < mean_se / 10 else 'MISSED'}"
+        )
+        print(
+            f"  RMSE               {np.sqrt((error**2).mean()):.5f}  (sd of estimates {alt['estimate'].std():.5f}, "
+            f"mean CR1 SE {mean_se:.5f})"
+        )
+        print(
+            f"  95% CI coverage    {cover * 100:.1f}% with the effect, {cover_null * 100:.1f}% without  "
+            f"{'ok' if 0.93 <= cover <= 0.97 and 0.93 <= cover_null <= 0.97 else 'MISSED'}"
+        )
         for name, rate in reject.items():
             verdict = "ok" if 0.03 <= rate <= 0.07 else "outside 3-7%"
             print(f"  rejection, no effect, {name:28s} {rate * 100:5.1f}%  {verdict}")
         print(f"  power, predicted   {predicted * 100:.1f}%")
         for name, power in (("CR1 t test", power_cr1), ("randomisation p-value", power_ri)):
-            print(f"  power, {name:22s} {power * 100:5.1f}%  "
-                  f"{'ok' if abs(power - predicted) <= 0.05 else 'more than 5 points away'}")
+            print(
+                f"  power, {name:22s} {power * 100:5.1f}%  "
+                f"{'ok' if abs(power - predicted) <= 0.05 else 'more than 5 points away'}"
+            )
         print()
         # the valid test must hold its size and match the predicted power; CR1's figures are reported beside it
-        failures += not (abs(error.mean()) < mean_se / 10 and 0.93 <= cover <= 0.97
-                         and 0.03 <= reject["randomisation p-value"] <= 0.07 and abs(power_ri - predicted) <= 0.05)
+        failures += not (
+            abs(error.mean()) < mean_se / 10
+            and 0.93 <= cover <= 0.97
+            and 0.03 <= reject["randomisation p-value"] <= 0.07
+            and abs(power_ri - predicted) <= 0.05
+        )
     return failures
 
 
@@ -155,19 +188,27 @@ def scale(args: argparse.Namespace) -> int:
         draw = draw_arms(table, ARMS, args.strata, seed=args.seed)
         draw.to_csv(Path(folder) / "draw.csv")
         write_table(table, Path(folder) / "agencies.parquet")
-        write_table(synthetic.simulate_outcomes(people, draw, {"MODEL_1": args.effect_1, "MODEL_2": args.effect_2},
-                                                seed=args.seed), Path(folder) / "outcomes.parquet")
+        write_table(
+            synthetic.simulate_outcomes(
+                people, draw, {"MODEL_1": args.effect_1, "MODEL_2": args.effect_2}, seed=args.seed
+            ),
+            Path(folder) / "outcomes.parquet",
+        )
         write_table(synthetic.oracle_scores(people), Path(folder) / "baseline.parquet")
         del people
-        print(f"inputs             {args.rows:,} people, 900 agencies written in {time.perf_counter() - t0:.0f} s "
-              f"({len(read_table(Path(folder) / 'outcomes.parquet', columns=['person_id'])):,} outcome rows)")
+        print(
+            f"inputs             {args.rows:,} people, 900 agencies written in {time.perf_counter() - t0:.0f} s "
+            f"({len(read_table(Path(folder) / 'outcomes.parquet', columns=['person_id'])):,} outcome rows)"
+        )
         code = EVALUATE.format(root=str(Path(__file__).resolve().parents[1]), folder=folder, ri_draws=args.ri_draws)
         t0 = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
         wall = time.perf_counter() - t0
         print(done.stdout.rstrip() or done.stderr)
-        print(f"evaluation         {wall:.1f} s wall in a fresh process ({args.ri_draws} re-draws), "
-              f"children's peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
+        print(
+            f"evaluation         {wall:.1f} s wall in a fresh process ({args.ri_draws} re-draws), "
+            f"children's peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB"
+        )
         return int(done.returncode != 0 or wall > 120)
 
 
@@ -183,8 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ri-draws", type=int, default=None, help="200 in simulate, 1000 in scale by default")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--strata", type=lambda text: [s for s in text.split(",") if s], default=STRATA,
-                        help="comma-separated stratum columns (default region,size_band; empty for none)")
+    parser.add_argument(
+        "--strata",
+        type=lambda text: [s for s in text.split(",") if s],
+        default=STRATA,
+        help="comma-separated stratum columns (default region,size_band; empty for none)",
+    )
     args = parser.parse_args(argv)
     failures = 0
     if args.only in (None, "simulate"):

@@ -40,8 +40,9 @@ class AgencySums:
     n_strata: int
 
     @classmethod
-    def from_people(cls, agency: np.ndarray, y: np.ndarray, p: np.ndarray, stratum: np.ndarray, n_strata: int,
-                    p_centre: float = 0.0) -> AgencySums:
+    def from_people(
+        cls, agency: np.ndarray, y: np.ndarray, p: np.ndarray, stratum: np.ndarray, n_strata: int, p_centre: float = 0.0
+    ) -> AgencySums:
         """Sums over people; ``agency`` is each person's agency position (0..G-1), ``stratum`` each agency's code."""
         size = len(stratum)
         pc = p - p_centre
@@ -108,8 +109,7 @@ def fit_assignments(sums: AgencySums, treated: np.ndarray, compared: np.ndarray)
     c1 = t - gamma_s[:, sums.stratum]  # residualised T = c1 - gamma_p·p within the agency
     c2 = -intercept[:, sums.stratum] - estimate[:, None] * t  # residual = y + c2 - θ·p
     th, gp = theta[:, None], gamma_p[:, None]
-    score = (c1 * c2 * sums.n + c1 * sums.sy - c1 * th * sums.sp - gp * c2 * sums.sp - gp * sums.spy
-             + gp * th * sums.spp)
+    score = c1 * c2 * sums.n + c1 * sums.sy - c1 * th * sums.sp - gp * c2 * sums.sp - gp * sums.spy + gp * th * sums.spp
     meat = (w * score * score).sum(1)
     clusters = w.sum(1)
     people = w @ sums.n
@@ -118,5 +118,11 @@ def fit_assignments(sums: AgencySums, treated: np.ndarray, compared: np.ndarray)
         correction = clusters / (clusters - 1) * (people - 1) / (people - params)
         std_error = np.sqrt(correction * meat) / denominator
     control = w * (1 - t)
-    return Fits(estimate, np.where(np.isnan(estimate), np.nan, std_error), wt.sum(1), control.sum(1),
-                wt @ sums.n, control @ sums.n)
+    return Fits(
+        estimate,
+        np.where(np.isnan(estimate), np.nan, std_error),
+        wt.sum(1),
+        control.sum(1),
+        wt @ sums.n,
+        control @ sums.n,
+    )

@@ -26,9 +26,22 @@ from evaluation.observed import observed_expected
 from policy.draw import ARMS, CONTROL, HAND_ADDED, DrawResult, balance_table
 
 #: What the JSON gives for each arm (the first seven are the contract of the issue).
-ARM_KEYS: tuple[str, ...] = ("estimate", "std_error", "ci_low", "ci_high", "p_value_ri", "n_agencies", "n_people",
-                             "p_value_cr1", "degrees_of_freedom", "n_control_agencies", "n_control_people",
-                             "arm_rate", "control_rate", "ri_draws_used")
+ARM_KEYS: tuple[str, ...] = (
+    "estimate",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "p_value_ri",
+    "n_agencies",
+    "n_people",
+    "p_value_cr1",
+    "degrees_of_freedom",
+    "n_control_agencies",
+    "n_control_people",
+    "arm_rate",
+    "control_rate",
+    "ri_draws_used",
+)
 
 
 def _flags(name: str, column: pd.Series) -> np.ndarray:
@@ -66,10 +79,17 @@ def prepare_people(outcomes: pd.DataFrame, baseline: pd.DataFrame) -> tuple[pd.D
     ids = outcomes["person_id"].astype(str)
     found = scores.index.get_indexer(ids)
     if (found < 0).any():
-        raise InvalidInput(f"person_id: {int((found < 0).sum())} people of the outcomes have no baseline score "
-                           f"(first {ids[found < 0].iloc[0]!r}); score everyone before the experiment")
-    people = pd.DataFrame({"person_id": ids.to_numpy(), "agency_id": outcomes["agency_id"].astype(str).to_numpy(),
-                           "employed_6m": _flags("employed_6m", outcomes["employed_6m"])})
+        raise InvalidInput(
+            f"person_id: {int((found < 0).sum())} people of the outcomes have no baseline score "
+            f"(first {ids[found < 0].iloc[0]!r}); score everyone before the experiment"
+        )
+    people = pd.DataFrame(
+        {
+            "person_id": ids.to_numpy(),
+            "agency_id": outcomes["agency_id"].astype(str).to_numpy(),
+            "employed_6m": _flags("employed_6m", outcomes["employed_6m"]),
+        }
+    )
     p = pd.to_numeric(scores["p_employed"], errors="coerce").to_numpy(dtype=float)[found]
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
         raise InvalidInput("p_employed: every baseline score must be a probability between 0 and 1")
@@ -77,9 +97,11 @@ def prepare_people(outcomes: pd.DataFrame, baseline: pd.DataFrame) -> tuple[pd.D
     if "agency_id" in scores.columns:
         moved = scores["agency_id"].astype(str).to_numpy()[found] != people["agency_id"].to_numpy()
         if moved.any():
-            raise InvalidInput(f"agency_id: {int(moved.sum())} people are in another agency in the baseline than in "
-                               f"the outcomes (first {people['person_id'][moved].iloc[0]!r}); the ITT keeps the "
-                               "baseline agency: fix the outcomes file")
+            raise InvalidInput(
+                f"agency_id: {int(moved.sum())} people are in another agency in the baseline than in "
+                f"the outcomes (first {people['person_id'][moved].iloc[0]!r}); the ITT keeps the "
+                "baseline agency: fix the outcomes file"
+            )
     for column in SUBGROUP_COLUMNS:
         if column in scores.columns:
             people[column] = scores[column].astype(str).to_numpy()[found]
@@ -101,8 +123,9 @@ class ExperimentEvaluation:
         return self.effects[self.effects["subgroup"] == ALL].reset_index(drop=True)
 
     def summary(self) -> dict[str, Any]:
-        arms = {row["arm"]: {key: _plain(row[key]) for key in ARM_KEYS}
-                for row in self.main_effects().to_dict("records")}
+        arms = {
+            row["arm"]: {key: _plain(row[key]) for key in ARM_KEYS} for row in self.main_effects().to_dict("records")
+        }
         subgroups = _records(self.effects[self.effects["subgroup"] != ALL])
         return {
             "arms": arms,
@@ -130,10 +153,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def evaluate_experiment(outcomes: pd.DataFrame, baseline: pd.DataFrame, draw: DrawResult, *,
-                        agencies: pd.DataFrame | None = None, allocation: pd.DataFrame | None = None,
-                        ri_draws: int = DEFAULT_RI_DRAWS, ri_seed: int = DEFAULT_RI_SEED,
-                        alpha: float = 0.05) -> ExperimentEvaluation:
+def evaluate_experiment(
+    outcomes: pd.DataFrame,
+    baseline: pd.DataFrame,
+    draw: DrawResult,
+    *,
+    agencies: pd.DataFrame | None = None,
+    allocation: pd.DataFrame | None = None,
+    ri_draws: int = DEFAULT_RI_DRAWS,
+    ri_seed: int = DEFAULT_RI_SEED,
+    alpha: float = 0.05,
+) -> ExperimentEvaluation:
     """ITT effects (overall, by tier, by need), observed/expected in MODEL_2, balance: see the module docstring."""
     if not 0 < alpha < 1:
         raise InvalidInput(f"alpha: must be in (0, 1), got {alpha!r}")
@@ -143,8 +173,11 @@ def evaluate_experiment(outcomes: pd.DataFrame, baseline: pd.DataFrame, draw: Dr
     names = np.array((CONTROL, *ARMS, HAND_ADDED), dtype=object)
     arm = names[codes][pd.Index(plan.agency_id).get_indexer(people["agency_id"])]
     balance = balance_table(agencies, draw) if agencies is not None else None
-    observed_on = (pd.to_datetime(outcomes["observed_on"]) if "observed_on" in outcomes.columns
-                   else pd.Series([], dtype="datetime64[s]"))
+    observed_on = (
+        pd.to_datetime(outcomes["observed_on"])
+        if "observed_on" in outcomes.columns
+        else pd.Series([], dtype="datetime64[s]")
+    )
     counts = {
         "with_outcome": len(people),
         "baseline_without_outcome": without_outcome,
@@ -156,10 +189,12 @@ def evaluate_experiment(outcomes: pd.DataFrame, baseline: pd.DataFrame, draw: Dr
         "model": "employed_6m ~ arm + strata fixed effects + p_employed (linear probability model)",
         "std_error": "clustered by agency, CR1: G/(G-1)·(N-1)/(N-K)",
         "confidence_interval": f"{1 - alpha:.0%} two-sided, Student's t with min(arm agencies, control agencies) - 1 "
-                               "degrees of freedom",
+        "degrees of freedom",
         "alpha": alpha,
         "randomisation_inference": {
-            "draws": int(ri_draws), "seed": int(ri_seed), "algorithm_version": draw.algorithm_version,
+            "draws": int(ri_draws),
+            "seed": int(ri_seed),
+            "algorithm_version": draw.algorithm_version,
             "statistic": "absolute CR1 t statistic",
             "null": "no model changes anyone's six-month outcome (sharp null)",
         },

@@ -43,8 +43,22 @@ DEFAULT_RI_DRAWS = 1000
 DEFAULT_RI_SEED = 20270401
 _RI_BATCH = 250  # re-draws fitted at once: (batch x agencies) arrays stay a few MB
 EFFECT_COLUMNS: tuple[str, ...] = (
-    "arm", "subgroup", "group", "estimate", "std_error", "ci_low", "ci_high", "degrees_of_freedom", "p_value_cr1",
-    "p_value_ri", "ri_draws_used", "n_agencies", "n_people", "n_control_agencies", "n_control_people", "arm_rate",
+    "arm",
+    "subgroup",
+    "group",
+    "estimate",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "degrees_of_freedom",
+    "p_value_cr1",
+    "p_value_ri",
+    "ri_draws_used",
+    "n_agencies",
+    "n_people",
+    "n_control_agencies",
+    "n_control_people",
+    "arm_rate",
     "control_rate",
 )
 
@@ -74,8 +88,9 @@ def observed_codes(draw: DrawResult) -> tuple[DrawPlan, np.ndarray]:
     return plan, codes
 
 
-def _row(arm: str, subgroup: str, group: str, fit: Fits, p_ri: float, used: int, alpha: float,
-         rates: tuple[float, float]) -> dict[str, object]:
+def _row(
+    arm: str, subgroup: str, group: str, fit: Fits, p_ri: float, used: int, alpha: float, rates: tuple[float, float]
+) -> dict[str, object]:
     estimate, error = float(fit.estimate[0]), float(fit.std_error[0])
     treated, control = int(fit.n_treated_agencies[0]), int(fit.n_control_agencies[0])
     df = min(treated, control) - 1
@@ -85,11 +100,25 @@ def _row(arm: str, subgroup: str, group: str, fit: Fits, p_ri: float, used: int,
         p_cr1 = float(2 * stats.t.sf(abs(estimate / error), df))
     else:
         low = high = p_cr1 = float("nan")
-    return {"arm": arm, "subgroup": subgroup, "group": group, "estimate": estimate, "std_error": error,
-            "ci_low": low, "ci_high": high, "degrees_of_freedom": df, "p_value_cr1": p_cr1, "p_value_ri": p_ri,
-            "ri_draws_used": used, "n_agencies": treated, "n_people": int(fit.n_treated_people[0]),
-            "n_control_agencies": control, "n_control_people": int(fit.n_control_people[0]),
-            "arm_rate": rates[0], "control_rate": rates[1]}
+    return {
+        "arm": arm,
+        "subgroup": subgroup,
+        "group": group,
+        "estimate": estimate,
+        "std_error": error,
+        "ci_low": low,
+        "ci_high": high,
+        "degrees_of_freedom": df,
+        "p_value_cr1": p_cr1,
+        "p_value_ri": p_ri,
+        "ri_draws_used": used,
+        "n_agencies": treated,
+        "n_people": int(fit.n_treated_people[0]),
+        "n_control_agencies": control,
+        "n_control_people": int(fit.n_control_people[0]),
+        "arm_rate": rates[0],
+        "control_rate": rates[1],
+    }
 
 
 def _ri_p_value(sums: AgencySums, code: int, redraws: np.ndarray, observed_t: float) -> tuple[float, int]:
@@ -98,7 +127,7 @@ def _ri_p_value(sums: AgencySums, code: int, redraws: np.ndarray, observed_t: fl
     extreme = used = 0
     bound = abs(observed_t) * (1 - 1e-12)  # a re-draw equal to the real one counts as extreme
     for start in range(0, len(redraws), _RI_BATCH):
-        batch = redraws[start:start + _RI_BATCH]
+        batch = redraws[start : start + _RI_BATCH]
         t = fit_assignments(sums, batch == code, (batch == code) | (batch == 0)).t_stat
         valid = np.isfinite(t)
         used += int(valid.sum())
@@ -106,9 +135,15 @@ def _ri_p_value(sums: AgencySums, code: int, redraws: np.ndarray, observed_t: fl
     return (1 + extreme) / (1 + used), used
 
 
-def itt_effects(people: pd.DataFrame, draw: DrawResult, *, ri_draws: int = DEFAULT_RI_DRAWS,
-                ri_seed: int = DEFAULT_RI_SEED, alpha: float = 0.05,
-                subgroups: Sequence[str] = SUBGROUP_COLUMNS) -> pd.DataFrame:
+def itt_effects(
+    people: pd.DataFrame,
+    draw: DrawResult,
+    *,
+    ri_draws: int = DEFAULT_RI_DRAWS,
+    ri_seed: int = DEFAULT_RI_SEED,
+    alpha: float = 0.05,
+    subgroups: Sequence[str] = SUBGROUP_COLUMNS,
+) -> pd.DataFrame:
     """One row per arm and (sub)group: estimate, CR1 standard error, CI, p-values (CR1 and RI), sample sizes.
 
     ``people``: ``agency_id``, ``employed_6m`` (0/1), ``p_employed`` and the subgroup
@@ -120,8 +155,11 @@ def itt_effects(people: pd.DataFrame, draw: DrawResult, *, ri_draws: int = DEFAU
     plan, codes = observed_codes(draw)
     agency_ids = plan.agency_id
     stratum_labels, stratum = np.unique(plan.stratum.astype(str), return_inverse=True)
-    redraws = (np.stack([plan.assign_codes(s) for s in ri_seeds(ri_seed, ri_draws, draw.seed)])
-               if ri_draws else np.zeros((0, len(agency_ids)), dtype=np.int8))
+    redraws = (
+        np.stack([plan.assign_codes(s) for s in ri_seeds(ri_seed, ri_draws, draw.seed)])
+        if ri_draws
+        else np.zeros((0, len(agency_ids)), dtype=np.int8)
+    )
     position = _agency_positions(people, agency_ids)
     y = people["employed_6m"].to_numpy(dtype=float)
     p = people["p_employed"].to_numpy(dtype=float)
@@ -141,7 +179,9 @@ def itt_effects(people: pd.DataFrame, draw: DrawResult, *, ri_draws: int = DEFAU
             fit = fit_assignments(sums, (codes == code)[None, :], ((codes == code) | (codes == 0))[None, :])
             p_ri, used = _ri_p_value(sums, code, redraws, float(fit.t_stat[0]))
             in_arm, in_control = person_code[keep] == code, person_code[keep] == 0
-            rates = (float(y[keep][in_arm].mean()) if in_arm.any() else float("nan"),
-                     float(y[keep][in_control].mean()) if in_control.any() else float("nan"))
+            rates = (
+                float(y[keep][in_arm].mean()) if in_arm.any() else float("nan"),
+                float(y[keep][in_control].mean()) if in_control.any() else float("nan"),
+            )
             rows.append(_row(arm, subgroup, group, fit, p_ri, used, alpha, rates))
     return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))

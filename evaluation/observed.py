@@ -3,7 +3,7 @@
 The expected rate of a group is the mean of its people's baseline predicted probability
 (``p_employed``, scored before the experiment); the observed rate the share employed at
 six months. A ratio above 1 means the group did better than its baseline score foretold.
-Within MODEL_2 agencies the allocation (``policy.allocate``) decides the track, so a
+Within MODEL_2 agencies the allocation (:func:`policy.allocate`) decides the track, so a
 track's ratio says how its people fared against their own forecast; the control
 agencies' ratio by tier is the reference (what happens without either model, including
 any drift of the score since it was trained). These are descriptive: the tracks were not
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InvalidInput
-from policy.allocate import TRACKS
+from policy import TRACKS
 from policy.draw import CONTROL
 
 ALL = "ALL"
@@ -41,8 +41,10 @@ def _tracks(people: pd.DataFrame, arm: np.ndarray, allocation: pd.DataFrame | No
     listed = pd.notna(found)
     outside = listed & (arm != "MODEL_2")
     if outside.any():
-        raise InvalidInput(f"allocation: {int(outside.sum())} allocated people are not in MODEL_2 agencies; "
-                           "the allocation must be that of the MODEL_2 agencies of this draw")
+        raise InvalidInput(
+            f"allocation: {int(outside.sum())} allocated people are not in MODEL_2 agencies; "
+            "the allocation must be that of the MODEL_2 agencies of this draw"
+        )
     in_model_2 = arm == "MODEL_2"
     track[in_model_2] = np.where(listed[in_model_2], found[in_model_2], NO_TRACK)
     return track
@@ -56,9 +58,15 @@ def observed_expected(people: pd.DataFrame, arm: np.ndarray, allocation: pd.Data
     """
     track = _tracks(people, arm, allocation)
     tier = people["tier"].astype(str).to_numpy() if "tier" in people.columns else np.full(len(people), ALL)
-    frame = pd.DataFrame({"arm": arm, "track": track, "tier": tier,
-                          "y": people["employed_6m"].to_numpy(dtype=float),
-                          "p": people["p_employed"].to_numpy(dtype=float)})
+    frame = pd.DataFrame(
+        {
+            "arm": arm,
+            "track": track,
+            "tier": tier,
+            "y": people["employed_6m"].to_numpy(dtype=float),
+            "p": people["p_employed"].to_numpy(dtype=float),
+        }
+    )
     frame = frame[frame["arm"].isin(["MODEL_2", CONTROL])]
     pieces = []
     for by_track in (False, True):
@@ -68,11 +76,17 @@ def observed_expected(people: pd.DataFrame, arm: np.ndarray, allocation: pd.Data
             part = frame.assign(track=frame["track"] if by_track else ALL, tier=frame["tier"] if by_tier else ALL)
             if by_track:
                 part = part[part["arm"] == "MODEL_2"]
-            pieces.append(part.groupby(["arm", "track", "tier"], sort=True)
-                          .agg(n_people=("y", "size"), observed=("y", "mean"), expected=("p", "mean")).reset_index())
+            pieces.append(
+                part.groupby(["arm", "track", "tier"], sort=True)
+                .agg(n_people=("y", "size"), observed=("y", "mean"), expected=("p", "mean"))
+                .reset_index()
+            )
     out = pd.concat(pieces, ignore_index=True).drop_duplicates(["arm", "track", "tier"])
     out["ratio"] = out["observed"] / out["expected"].where(out["expected"] > 0)
     order = {"MODEL_2": 0, CONTROL: 1}
-    out = out.sort_values(["arm", "track", "tier"], key=lambda c: c.map(order) if c.name == "arm" else
-                          c.map(lambda v: "" if v == ALL else str(v)), kind="stable").reset_index(drop=True)
+    out = out.sort_values(
+        ["arm", "track", "tier"],
+        key=lambda c: c.map(order) if c.name == "arm" else c.map(lambda v: "" if v == ALL else str(v)),
+        kind="stable",
+    ).reset_index(drop=True)
     return out[list(OBSERVED_COLUMNS)]

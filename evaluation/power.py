@@ -66,14 +66,16 @@ class Design:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
                 raise InvalidInput(f"{name}: must be a whole number of at least 2 agencies, got {value!r}")
-        checks = (("people_per_agency", self.people_per_agency >= 1, "at least 1"),
-                  ("icc", 0 <= self.icc < 1, "in [0, 1)"),
-                  ("baseline_rate", 0 < self.baseline_rate < 1, "in (0, 1)"),
-                  ("r2", 0 <= self.r2 < 1, "in [0, 1)"),
-                  ("r2_agency", 0 <= self.r2_agency < 1, "in [0, 1)"),
-                  ("cluster_size_cv", self.cluster_size_cv >= 0, "at least 0"),
-                  ("alpha", 0 < self.alpha < 1, "in (0, 1)"),
-                  ("power", 0 < self.power < 1, "in (0, 1)"))
+        checks = (
+            ("people_per_agency", self.people_per_agency >= 1, "at least 1"),
+            ("icc", 0 <= self.icc < 1, "in [0, 1)"),
+            ("baseline_rate", 0 < self.baseline_rate < 1, "in (0, 1)"),
+            ("r2", 0 <= self.r2 < 1, "in [0, 1)"),
+            ("r2_agency", 0 <= self.r2_agency < 1, "in [0, 1)"),
+            ("cluster_size_cv", self.cluster_size_cv >= 0, "at least 0"),
+            ("alpha", 0 < self.alpha < 1, "in (0, 1)"),
+            ("power", 0 < self.power < 1, "in (0, 1)"),
+        )
         for name, ok, rule in checks:
             if not ok:
                 raise InvalidInput(f"{name}: must be {rule}, got {getattr(self, name)!r}")
@@ -85,14 +87,16 @@ class Design:
     @property
     def design_effect(self) -> float:
         """``1 + ((1 + cv²)·m - 1)·rho``: ``1 + (m - 1)·rho`` for agencies of equal size."""
-        return 1 + ((1 + self.cluster_size_cv ** 2) * self.people_per_agency - 1) * self.icc
+        return 1 + ((1 + self.cluster_size_cv**2) * self.people_per_agency - 1) * self.icc
 
     def standard_error(self, adjusted: bool = True) -> float:
         """Standard error of the ITT estimate (with or without the baseline covariate)."""
         r2, r2_agency = (self.r2, self.r2_agency) if adjusted else (0.0, 0.0)
         sigma2 = self.baseline_rate * (1 - self.baseline_rate)
-        per_agency = (self.icc * (1 - r2_agency) * (1 + self.cluster_size_cv ** 2)
-                      + (1 - self.icc) * (1 - r2) / self.people_per_agency)
+        per_agency = (
+            self.icc * (1 - r2_agency) * (1 + self.cluster_size_cv**2)
+            + (1 - self.icc) * (1 - r2) / self.people_per_agency
+        )
         return math.sqrt(sigma2 * per_agency * (1 / self.treated_agencies + 1 / self.control_agencies))
 
     def multiplier(self) -> float:
@@ -133,22 +137,42 @@ def minimum_detectable_effect(design: Design, arm: str = "") -> MinimumDetectabl
     """The MDE (absolute difference in the six-month employment rate) of one comparison."""
     mde, raw = design.mde(adjusted=True), design.mde(adjusted=False)
     return MinimumDetectableEffect(
-        arm, design.treated_agencies, design.control_agencies, mde, raw, 1 - mde / raw,
-        design.standard_error(), design.design_effect, design.degrees_of_freedom,
-        float(stats.t.ppf(1 - design.alpha / 2, design.degrees_of_freedom)))
+        arm,
+        design.treated_agencies,
+        design.control_agencies,
+        mde,
+        raw,
+        1 - mde / raw,
+        design.standard_error(),
+        design.design_effect,
+        design.degrees_of_freedom,
+        float(stats.t.ppf(1 - design.alpha / 2, design.degrees_of_freedom)),
+    )
 
 
-def experiment_power(arms: Mapping[str, int], agencies: int, people_per_agency: float, icc: float,
-                     baseline_rate: float, *, r2: float = 0.0, r2_agency: float = 0.0, cluster_size_cv: float = 0.0,
-                     alpha: float = 0.05, power: float = 0.80, hand_added: int = 0) -> pd.DataFrame:
+def experiment_power(
+    arms: Mapping[str, int],
+    agencies: int,
+    people_per_agency: float,
+    icc: float,
+    baseline_rate: float,
+    *,
+    r2: float = 0.0,
+    r2_agency: float = 0.0,
+    cluster_size_cv: float = 0.0,
+    alpha: float = 0.05,
+    power: float = 0.80,
+    hand_added: int = 0,
+) -> pd.DataFrame:
     """MDE of every arm against the controls (all agencies not drawn and not added by hand): one row per arm."""
     controls = agencies - hand_added - sum(arms.values())
     if controls < 2:
         raise InvalidInput(f"agencies: {agencies} agencies leave {controls} controls after the draw; at least 2 needed")
     rows = []
     for arm, count in arms.items():
-        design = Design(count, controls, people_per_agency, icc, baseline_rate, r2, r2_agency, cluster_size_cv,
-                        alpha, power)
+        design = Design(
+            count, controls, people_per_agency, icc, baseline_rate, r2, r2_agency, cluster_size_cv, alpha, power
+        )
         rows.append(minimum_detectable_effect(design, arm).as_dict())
     return pd.DataFrame(rows)
 
@@ -190,7 +214,7 @@ def simulate_power(design: Design, effect: float, replications: int, seed: int) 
     critical = float(stats.t.ppf(1 - design.alpha / 2, design.degrees_of_freedom))
     for _ in range(replications):
         if design.cluster_size_cv > 0:
-            shape = 1 / design.cluster_size_cv ** 2
+            shape = 1 / design.cluster_size_cv**2
             sizes = np.maximum(1, np.rint(rng.gamma(shape, design.people_per_agency / shape, n_agencies))).astype(int)
         else:
             sizes = np.full(n_agencies, round(design.people_per_agency))
@@ -205,9 +229,14 @@ def simulate_power(design: Design, effect: float, replications: int, seed: int) 
         estimates.append(fit.estimate[0])
         errors.append(fit.std_error[0])
         rejected += bool(abs(fit.t_stat[0]) > critical)
-    return SimulatedPower(int(replications), rejected / replications, design.predicted_power(effect),
-                          float(np.mean(estimates)), float(np.mean(errors)), float(np.std(estimates, ddof=1))
-                          if replications > 1 else 0.0)
+    return SimulatedPower(
+        int(replications),
+        rejected / replications,
+        design.predicted_power(effect),
+        float(np.mean(estimates)),
+        float(np.mean(errors)),
+        float(np.std(estimates, ddof=1)) if replications > 1 else 0.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -241,5 +270,6 @@ def estimate_design(y: np.ndarray, covariate: np.ndarray, agency: np.ndarray) ->
     icc = (ms_between - ms_within) / (ms_between + (m0 - 1) * ms_within)
     sxx, sxy = float(dx @ dx), float(dx @ dy)
     r2 = sxy * sxy / (sxx * within_ss) if sxx > 0 and within_ss > 0 else 0.0
-    return DesignEstimate(float(y.mean()), max(0.0, float(icc)), float(r2), float(n_g.mean()),
-                          float(n_g.std() / n_g.mean()), groups)
+    return DesignEstimate(
+        float(y.mean()), max(0.0, float(icc)), float(r2), float(n_g.mean()), float(n_g.std() / n_g.mean()), groups
+    )

@@ -31,7 +31,7 @@ from core import french
 from evaluation.experiment import ExperimentEvaluation
 from evaluation.itt import ALL
 from features.schema import NEEDS, TIERS
-from policy.allocate import TRACK_LABELS_FR
+from policy import TRACK_LABELS_FR
 from policy.draw import CONTROL, HAND_ADDED
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -102,8 +102,10 @@ def _french_axis(axis: Any, scale: float = 1.0, decimals: int = 0) -> None:
 
 def _effects_plot(effects: pd.DataFrame) -> str:
     rows = effects[effects["subgroup"].isin([ALL, "tier"])].iloc[::-1]
-    labels = [f"{ARM_LABELS_FR[str(r.arm)].split(' (')[0]} {DASH} {group_label(str(r.subgroup), str(r.group))}"
-              for r in rows.itertuples()]
+    labels = [
+        f"{ARM_LABELS_FR[str(r.arm)].split(' (')[0]} {DASH} {group_label(str(r.subgroup), str(r.group))}"
+        for r in rows.itertuples()
+    ]
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.2))
     position = np.arange(len(rows))
     for arm, colour in (("MODEL_1", "#1f5fa8"), ("MODEL_2", "#c2571a")):
@@ -123,8 +125,12 @@ def _balance_plot(balance: pd.DataFrame) -> str:
     covariates = list(dict.fromkeys(balance["covariate"]))
     for offset, (arm, colour) in zip((-0.12, 0.12), (("MODEL_1", "#1f5fa8"), ("MODEL_2", "#c2571a")), strict=True):
         part = balance[balance["arm"] == arm]
-        ax.scatter(part["smd"], [covariates.index(c) + offset for c in part["covariate"]], color=colour,
-                   label=ARM_LABELS_FR[arm].split(" (")[0])
+        ax.scatter(
+            part["smd"],
+            [covariates.index(c) + offset for c in part["covariate"]],
+            color=colour,
+            label=ARM_LABELS_FR[arm].split(" (")[0],
+        )
     for x in (-0.1, 0.1):
         ax.axvline(x, color="#999", ls="--", lw=1)
     ax.axvline(0, color="#555", lw=1)
@@ -141,8 +147,13 @@ def _observed_plot(table: pd.DataFrame) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     for offset, (arm, colour) in zip((-0.2, 0.2), (("MODEL_2", "#c2571a"), (CONTROL, "#888888")), strict=True):
         rows = part[part["arm"] == arm].set_index("tier").reindex(tiers)
-        ax.bar([i + offset for i in range(len(tiers))], rows["ratio"], width=0.4, color=colour,
-               label=ARM_LABELS_FR[arm].split(" (")[0])
+        ax.bar(
+            [i + offset for i in range(len(tiers))],
+            rows["ratio"],
+            width=0.4,
+            color=colour,
+            label=ARM_LABELS_FR[arm].split(" (")[0],
+        )
     ax.axhline(1, color="#555", lw=1)
     ax.set_xticks(range(len(tiers)), [group_label("tier", t) for t in tiers])
     ax.set_ylabel("Observé / attendu")
@@ -152,15 +163,31 @@ def _observed_plot(table: pd.DataFrame) -> str:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(points=points, p_value=p_value, covariate_value=covariate_value,
-                       stratum_label=lambda name: STRATUM_LABELS_FR.get(name, name), number=french.number,
-                       percent=french.percent, plural=french.plural, date=french.date, quoted=french.quoted)
-    env.globals.update(arm_label=lambda a: ARM_LABELS_FR.get(a, a), group_label=group_label,
-                       subgroup_label=lambda s: SUBGROUP_LABELS_FR.get(s, s),
-                       track_label=track_label,
-                       covariate_label=lambda c: COVARIATE_LABELS_FR.get(c, c), NNBSP=french.NNBSP)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        points=points,
+        p_value=p_value,
+        covariate_value=covariate_value,
+        stratum_label=lambda name: STRATUM_LABELS_FR.get(name, name),
+        number=french.number,
+        percent=french.percent,
+        plural=french.plural,
+        date=french.date,
+        quoted=french.quoted,
+    )
+    env.globals.update(
+        arm_label=lambda a: ARM_LABELS_FR.get(a, a),
+        group_label=group_label,
+        subgroup_label=lambda s: SUBGROUP_LABELS_FR.get(s, s),
+        track_label=track_label,
+        covariate_label=lambda c: COVARIATE_LABELS_FR.get(c, c),
+        NNBSP=french.NNBSP,
+    )
     return env
 
 
@@ -187,6 +214,7 @@ def write_report(evaluation: ExperimentEvaluation, out_path: str | Path) -> tupl
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(render_report(evaluation), encoding="utf-8")
     side = json_path(out_path)
-    side.write_text(json.dumps(evaluation.summary(), ensure_ascii=False, indent=2, allow_nan=False) + "\n",
-                    encoding="utf-8")
+    side.write_text(
+        json.dumps(evaluation.summary(), ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
     return out_path, side

@@ -87,22 +87,29 @@ def size_band(size: pd.Series) -> pd.Series:
     values = pd.to_numeric(size, errors="coerce")
     bad = values.isna() | (values < 0)
     if bad.any():
-        raise InvalidInput(f"{SIZE_COLUMN}: must be a non-negative number of job seekers "
-                           f"({int(bad.sum())} agencies break it) to derive {SIZE_BAND_COLUMN}")
+        raise InvalidInput(
+            f"{SIZE_COLUMN}: must be a non-negative number of job seekers "
+            f"({int(bad.sum())} agencies break it) to derive {SIZE_BAND_COLUMN}"
+        )
     array = values.to_numpy(dtype=float)
-    labels = np.select([(array >= low) & (array < high) for _, low, high in SIZE_BANDS],
-                       [label for label, _, _ in SIZE_BANDS], default="")
+    labels = np.select(
+        [(array >= low) & (array < high) for _, low, high in SIZE_BANDS],
+        [label for label, _, _ in SIZE_BANDS],
+        default="",
+    )
     return pd.Series(labels, index=size.index, dtype=object)
 
 
 def _as_flags(name: str, column: pd.Series) -> np.ndarray:
     if pd.api.types.is_bool_dtype(column.dtype):
-        return column.to_numpy(dtype=bool)
+        flags: np.ndarray = column.to_numpy(dtype=bool)
+        return flags
     text = column.astype(str).str.strip().str.lower()
     known = text.isin(["true", "false", "1", "0"])
     if not known.all():
         raise InvalidInput(f"{name}: values must be true or false, got {text[~known].iloc[0]!r}")
-    return text.isin(["true", "1"]).to_numpy()
+    parsed: np.ndarray = text.isin(["true", "1"]).to_numpy()
+    return parsed
 
 
 def _check_arms(arms: Mapping[str, int]) -> dict[str, int]:
@@ -142,8 +149,11 @@ def _canonical(agencies: pd.DataFrame, strata: Sequence[str]) -> pd.DataFrame:
     if len(duplicated):
         raise InvalidInput(f"agency_id: duplicate agency id {duplicated.iloc[0]!r}; each agency is listed once")
     frame = pd.DataFrame({"agency_id": ids.to_numpy(dtype=object)}, index=agencies.index)
-    hand = (_as_flags("added_by_hand", agencies["added_by_hand"]) if "added_by_hand" in agencies.columns
-            else np.zeros(len(agencies), dtype=bool))
+    hand = (
+        _as_flags("added_by_hand", agencies["added_by_hand"])
+        if "added_by_hand" in agencies.columns
+        else np.zeros(len(agencies), dtype=bool)
+    )
     frame["added_by_hand"] = hand
     labels: list[pd.Series] = []
     for name in strata:
@@ -152,13 +162,17 @@ def _canonical(agencies: pd.DataFrame, strata: Sequence[str]) -> pd.DataFrame:
         elif name == SIZE_BAND_COLUMN and SIZE_COLUMN in agencies.columns:
             column = size_band(agencies[SIZE_COLUMN])
         else:
-            derivable = (f" ({SIZE_BAND_COLUMN} is derived from a {SIZE_COLUMN} column)"
-                         if name == SIZE_BAND_COLUMN else "")
-            raise InvalidInput(f"strata: unknown stratum column {name!r}{derivable}; the agency table has "
-                               f"{', '.join(map(str, agencies.columns))}")
+            derivable = (
+                f" ({SIZE_BAND_COLUMN} is derived from a {SIZE_COLUMN} column)" if name == SIZE_BAND_COLUMN else ""
+            )
+            raise InvalidInput(
+                f"strata: unknown stratum column {name!r}{derivable}; the agency table has "
+                f"{', '.join(map(str, agencies.columns))}"
+            )
         if column.isna().any():
-            raise InvalidInput(f"{name}: {int(column.isna().sum())} agencies have no value; "
-                               "every agency needs a stratum")
+            raise InvalidInput(
+                f"{name}: {int(column.isna().sum())} agencies have no value; every agency needs a stratum"
+            )
         labels.append(column.astype(str))
     if labels:
         stratum = labels[0].to_numpy(dtype=object)
@@ -177,8 +191,9 @@ def _quotas(strata_sizes: np.ndarray, strata_labels: Sequence[str], count: int) 
     remainder = count * strata_sizes % total
     left = count - int(base.sum())
     # largest remainder first, then the larger stratum, then the stratum label (deterministic)
-    order = sorted(range(len(strata_sizes)),
-                   key=lambda s: (-int(remainder[s]), -int(strata_sizes[s]), strata_labels[s]))
+    order = sorted(
+        range(len(strata_sizes)), key=lambda s: (-int(remainder[s]), -int(strata_sizes[s]), strata_labels[s])
+    )
     quota = base.copy()
     for s in order[:left]:
         quota[s] += 1
@@ -206,21 +221,35 @@ class DrawPlan:
         n_eligible = int(eligible.sum())
         wanted = sum(checked_arms.values())
         if wanted > n_eligible:
-            raise InvalidInput(f"arms: {wanted} agencies to draw but only {n_eligible} can be drawn "
-                               f"({int((~eligible).sum())} added by hand are never drawn)")
+            raise InvalidInput(
+                f"arms: {wanted} agencies to draw but only {n_eligible} can be drawn "
+                f"({int((~eligible).sum())} added by hand are never drawn)"
+            )
         stratum = canonical["stratum"].to_numpy(dtype=object)
         labels, code = np.unique(stratum[eligible], return_inverse=True)
         sizes = np.bincount(code, minlength=len(labels)).astype(np.int64)
         label_list = [str(s) for s in labels]
-        quotas = (np.stack([_quotas(sizes, label_list, k) for k in checked_arms.values()])
-                  if n_eligible else np.zeros((len(checked_arms), 0), dtype=np.int64))
+        quotas = (
+            np.stack([_quotas(sizes, label_list, k) for k in checked_arms.values()])
+            if n_eligible
+            else np.zeros((len(checked_arms), 0), dtype=np.int64)
+        )
         over = np.flatnonzero(quotas.sum(axis=0) > sizes)
         if len(over):
             s = over[0]
-            raise InvalidInput(f"strata: stratum {label_list[s]!r} would have {int(quotas[:, s].sum())} agencies drawn "
-                               f"after rounding but has only {int(sizes[s])}; draw fewer agencies or merge strata")
-        return cls(canonical["agency_id"].to_numpy(dtype=object), stratum, eligible, checked_arms,
-                   tuple(label_list), quotas, code.astype(np.int64))
+            raise InvalidInput(
+                f"strata: stratum {label_list[s]!r} would have {int(quotas[:, s].sum())} agencies drawn "
+                f"after rounding but has only {int(sizes[s])}; draw fewer agencies or merge strata"
+            )
+        return cls(
+            canonical["agency_id"].to_numpy(dtype=object),
+            stratum,
+            eligible,
+            checked_arms,
+            tuple(label_list),
+            quotas,
+            code.astype(np.int64),
+        )
 
     def assign_codes(self, seed: int) -> np.ndarray:
         """Arm code of every agency (``agency_id`` order): 0 control, i for ``ARMS[i-1]``, -1 hand-added."""
@@ -246,7 +275,8 @@ class DrawPlan:
     def assign(self, seed: int) -> np.ndarray:
         """Arm label of every agency, in ``agency_id`` order."""
         names = np.array((CONTROL, *ARMS, HAND_ADDED), dtype=object)  # code -1 indexes the last one
-        return names[self.assign_codes(seed)]
+        labels: np.ndarray = names[self.assign_codes(seed)]
+        return labels
 
 
 @dataclass(frozen=True)
@@ -269,7 +299,7 @@ class DrawResult:
     def csv_text(self) -> str:
         frame = self.assignment[list(DRAW_COLUMNS)].copy()
         frame["added_by_hand"] = np.where(frame["added_by_hand"].to_numpy(dtype=bool), "true", "false")
-        return frame.to_csv(index=False, lineterminator="\n")
+        return str(frame.to_csv(index=False, lineterminator="\n"))
 
     def metadata(self) -> dict[str, Any]:
         """What the sidecar records: enough for anyone with the agency file and the seed to verify."""
@@ -299,8 +329,9 @@ class DrawResult:
         return DrawPlan.build(self.assignment[["agency_id", "added_by_hand", "stratum"]], self.arms, ["stratum"])
 
 
-def draw_arms(agencies: pd.DataFrame, arms: Mapping[str, int], strata: Sequence[str], seed: int,
-              *, command: str | None = None) -> DrawResult:
+def draw_arms(
+    agencies: pd.DataFrame, arms: Mapping[str, int], strata: Sequence[str], seed: int, *, command: str | None = None
+) -> DrawResult:
     """Draw ``arms`` (e.g. ``{"MODEL_1": 80, "MODEL_2": 20}``) among ``agencies``, stratified by ``strata``.
 
     ``command`` is recorded in the metadata (the command line that asked for the draw).
@@ -309,12 +340,14 @@ def draw_arms(agencies: pd.DataFrame, arms: Mapping[str, int], strata: Sequence[
     """
     plan = DrawPlan.build(agencies, arms, strata)
     seed = _check_seed(seed)
-    assignment = pd.DataFrame({
-        "agency_id": plan.agency_id,
-        "arm": plan.assign(seed),
-        "stratum": plan.stratum,
-        "added_by_hand": ~plan.eligible,
-    })
+    assignment = pd.DataFrame(
+        {
+            "agency_id": plan.agency_id,
+            "arm": plan.assign(seed),
+            "stratum": plan.stratum,
+            "added_by_hand": ~plan.eligible,
+        }
+    )
     return DrawResult(assignment, plan.arms, tuple(strata), seed, canonical_sha256(agencies), command=command)
 
 
@@ -339,11 +372,20 @@ def load_draw(path: str | Path) -> DrawResult:
     if missing:
         raise InvalidInput(f"{path}: missing column {missing[0]!r}")
     frame["added_by_hand"] = _as_flags("added_by_hand", frame["added_by_hand"])
-    result = DrawResult(frame[list(DRAW_COLUMNS)], arms, strata, seed, str(meta.get("input_sha256", "")),
-                        str(meta.get("algorithm_version", "")), meta.get("command"))
+    result = DrawResult(
+        frame[list(DRAW_COLUMNS)],
+        arms,
+        strata,
+        seed,
+        str(meta.get("input_sha256", "")),
+        str(meta.get("algorithm_version", "")),
+        meta.get("command"),
+    )
     if result.algorithm_version != ALGORITHM_VERSION:
-        raise InvalidInput(f"{side}: algorithm_version {result.algorithm_version!r} is not this Jalon's "
-                           f"({ALGORITHM_VERSION!r}); verify it with the version that made it")
+        raise InvalidInput(
+            f"{side}: algorithm_version {result.algorithm_version!r} is not this Jalon's "
+            f"({ALGORITHM_VERSION!r}); verify it with the version that made it"
+        )
     if not np.array_equal(result.plan().assign(seed), frame["arm"].to_numpy(dtype=object)):
         raise InvalidInput(f"{path}: the arms are not those that seed {seed} gives; the draw cannot be verified")
     return result
@@ -361,8 +403,9 @@ def _numeric(agencies: pd.DataFrame, name: str) -> pd.Series:
     if name not in agencies.columns:
         raise InvalidInput(f"covariates: unknown column {name!r} in the agency table")
     column = agencies[name]
-    if pd.api.types.is_bool_dtype(column.dtype) or not (pd.api.types.is_numeric_dtype(column.dtype)
-                                                        or pd.api.types.is_string_dtype(column.dtype)):
+    if pd.api.types.is_bool_dtype(column.dtype) or not (
+        pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_string_dtype(column.dtype)
+    ):
         raise InvalidInput(f"{name}: a balance covariate must be numeric")
     values = pd.to_numeric(column, errors="coerce")
     if values.isna().any():
@@ -370,8 +413,9 @@ def _numeric(agencies: pd.DataFrame, name: str) -> pd.Series:
     return values.astype(float)
 
 
-def balance_table(agencies: pd.DataFrame, assignment: DrawResult | pd.DataFrame,
-                  covariates: Sequence[str] | None = None) -> pd.DataFrame:
+def balance_table(
+    agencies: pd.DataFrame, assignment: DrawResult | pd.DataFrame, covariates: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Standardised mean differences of agency covariates, each arm against the controls.
 
     SMD = (mean_arm - mean_control) / sqrt((var_arm + var_control) / 2), sample variances
@@ -380,8 +424,13 @@ def balance_table(agencies: pd.DataFrame, assignment: DrawResult | pd.DataFrame,
     """
     draw = _assignment_frame(assignment)
     if covariates is None:
-        covariates = [c for c in agencies.columns if c != "agency_id" and pd.api.types.is_numeric_dtype(agencies[c])
-                      and not pd.api.types.is_bool_dtype(agencies[c])]
+        covariates = [
+            c
+            for c in agencies.columns
+            if c != "agency_id"
+            and pd.api.types.is_numeric_dtype(agencies[c])
+            and not pd.api.types.is_bool_dtype(agencies[c])
+        ]
     arm_of = pd.Series(draw["arm"].astype(str).to_numpy(), index=draw["agency_id"].astype(str).to_numpy())
     arm = agencies["agency_id"].astype(str).map(arm_of)
     if arm.isna().any():
@@ -400,8 +449,17 @@ def balance_table(agencies: pd.DataFrame, assignment: DrawResult | pd.DataFrame,
             diff = float(a.mean()) - (float(c.mean()) if len(c) else math.nan)
             pooled = math.sqrt((var_a + var_c) / 2)
             smd = diff / pooled if pooled > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
-            rows.append({"covariate": name, "arm": arm_name, "n_arm": len(a), "n_control": len(c),
-                         "mean_arm": float(a.mean()), "mean_control": float(c.mean()) if len(c) else math.nan,
-                         "smd": smd, "flagged": bool(abs(smd) > SMD_THRESHOLD)})
+            rows.append(
+                {
+                    "covariate": name,
+                    "arm": arm_name,
+                    "n_arm": len(a),
+                    "n_control": len(c),
+                    "mean_arm": float(a.mean()),
+                    "mean_control": float(c.mean()) if len(c) else math.nan,
+                    "smd": smd,
+                    "flagged": bool(abs(smd) > SMD_THRESHOLD),
+                }
+            )
     columns = ["covariate", "arm", "n_arm", "n_control", "mean_arm", "mean_control", "smd", "flagged"]
     return pd.DataFrame(rows, columns=columns)

@@ -52,7 +52,13 @@ REGIONS: tuple[tuple[str, str, float, float], ...] = (
     ("MAY", "Mayotte", 0.004, 0.15),
 )
 AGENCY_COLUMNS: tuple[str, ...] = (
-    "agency_id", "name", "region", "size", "share_long_term_unemployed", "share_rsa", "baseline_employment_rate",
+    "agency_id",
+    "name",
+    "region",
+    "size",
+    "share_long_term_unemployed",
+    "share_rsa",
+    "baseline_employment_rate",
     "added_by_hand",
 )
 MAX_ICC = 0.5
@@ -101,17 +107,20 @@ def agencies_with_effect(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     share_rsa = np.clip(0.16 + rsa_shift + 0.04 * rng.standard_normal(n) - 0.01 * z, 0.02, 0.6)
     long_term = np.clip(0.48 - 0.02 * z + 0.05 * rng.standard_normal(n), 0.2, 0.8)
     employment = np.clip(0.42 + 0.035 * z - 0.3 * (share_rsa - 0.16) + 0.02 * rng.standard_normal(n), 0.1, 0.8)
-    frame = pd.DataFrame({
-        "agency_id": pd.array([f"AG{i + 1:0{width}d}" for i in range(n)], dtype="str"),
-        "name": pd.array([f"Agence {REGIONS[r][1]} {k:03d}" for r, k in zip(region_index, within, strict=True)],
-                         dtype="str"),
-        "region": pd.array([REGIONS[r][0] for r in region_index], dtype="str"),
-        "size": size,
-        "share_long_term_unemployed": np.round(long_term, 4),
-        "share_rsa": np.round(share_rsa, 4),
-        "baseline_employment_rate": np.round(employment, 4),
-        "added_by_hand": np.zeros(n, dtype=bool),
-    })
+    frame = pd.DataFrame(
+        {
+            "agency_id": pd.array([f"AG{i + 1:0{width}d}" for i in range(n)], dtype="str"),
+            "name": pd.array(
+                [f"Agence {REGIONS[r][1]} {k:03d}" for r, k in zip(region_index, within, strict=True)], dtype="str"
+            ),
+            "region": pd.array([REGIONS[r][0] for r in region_index], dtype="str"),
+            "size": size,
+            "share_long_term_unemployed": np.round(long_term, 4),
+            "share_rsa": np.round(share_rsa, 4),
+            "baseline_employment_rate": np.round(employment, 4),
+            "added_by_hand": np.zeros(n, dtype=bool),
+        }
+    )
     return frame, z
 
 
@@ -144,8 +153,9 @@ def agency_effect_scale(logits: np.ndarray, icc: float) -> float:
     return float(brentq(icc_of, 0.0, 20.0, xtol=1e-10))
 
 
-def place_people(rows: int, seed: int, agencies: int, icc: float,
-                 p_employed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def place_people(
+    rows: int, seed: int, agencies: int, icc: float, p_employed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Each person's agency id (drawn in proportion to size) and true employment probability with the effect."""
     if isinstance(icc, bool) or not isinstance(icc, (int, float, np.floating)) or not 0 <= icc <= MAX_ICC:
         raise SyntheticInputError(f"icc must be between 0 and {MAX_ICC}, got {icc!r}")

@@ -65,8 +65,14 @@ def _arm_of_people(people: pd.DataFrame, draw: DrawResult | pd.DataFrame) -> np.
     return arms.to_numpy(dtype=object)[codes]
 
 
-def simulate_outcomes(people: pd.DataFrame, draw: DrawResult | pd.DataFrame, arm_effect: Mapping[str, float],
-                      seed: int, *, observed_on: dt.date = DEFAULT_OBSERVED_ON) -> pd.DataFrame:
+def simulate_outcomes(
+    people: pd.DataFrame,
+    draw: DrawResult | pd.DataFrame,
+    arm_effect: Mapping[str, float],
+    seed: int,
+    *,
+    observed_on: dt.date = DEFAULT_OBSERVED_ON,
+) -> pd.DataFrame:
     """``person_id``, ``agency_id``, ``observed_on``, ``employed_6m`` for every person, in the people's order.
 
     ``arm_effect`` adds, e.g. ``{"MODEL_1": 0.02, "MODEL_2": 0.04}``, to the true
@@ -86,12 +92,14 @@ def simulate_outcomes(people: pd.DataFrame, draw: DrawResult | pd.DataFrame, arm
     p = np.clip(people[TRUTH_EMPLOYMENT_COLUMN].to_numpy(dtype=float) + shift, 0.0, 1.0)
     rng = np.random.Generator(np.random.PCG64(int(seed)))
     employed = rng.random(len(people)) < p
-    return pd.DataFrame({
-        "person_id": people["person_id"].to_numpy(),
-        "agency_id": people["agency_id"].to_numpy(),
-        "observed_on": np.full(len(people), np.datetime64(observed_on.isoformat(), "s")),
-        "employed_6m": employed,
-    })
+    return pd.DataFrame(
+        {
+            "person_id": people["person_id"].to_numpy(),
+            "agency_id": people["agency_id"].to_numpy(),
+            "observed_on": np.full(len(people), np.datetime64(observed_on.isoformat(), "s")),
+            "employed_6m": employed,
+        }
+    )
 
 
 def oracle_scores(people: pd.DataFrame) -> pd.DataFrame:
@@ -101,10 +109,12 @@ def oracle_scores(people: pd.DataFrame) -> pd.DataFrame:
     truth = true_probabilities(people)
     p_employed = truth[TRUTH_EMPLOYMENT_COLUMN].to_numpy()
     need = np.asarray(NEED_CODES, dtype=object)[truth[list(TRUTH_NEED_COLUMNS)].to_numpy().argmax(axis=1)]
-    return pd.DataFrame({
-        "person_id": people["person_id"].to_numpy(),
-        "agency_id": people["agency_id"].to_numpy(),
-        "need": pd.array(need, dtype="str"),
-        "p_employed": p_employed,
-        "tier": pd.array(TierBands().tier(p_employed), dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "person_id": people["person_id"].to_numpy(),
+            "agency_id": people["agency_id"].to_numpy(),
+            "need": pd.array(need, dtype="str"),
+            "p_employed": p_employed,
+            "tier": pd.array(TierBands().tier(p_employed), dtype="str"),
+        }
+    )

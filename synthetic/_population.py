@@ -42,8 +42,9 @@ def _str_column(index: np.ndarray, codes: tuple[str, ...]) -> pd.api.extensions.
     return pd.array(arr, dtype="str")
 
 
-def generate_population(rows: int, seed: int, label_bias: LabelBias | None = None, *,
-                        agencies: int | None = None, icc: float = 0.0) -> pd.DataFrame:
+def generate_population(
+    rows: int, seed: int, label_bias: LabelBias | None = None, *, agencies: int | None = None, icc: float = 0.0
+) -> pd.DataFrame:
     """A synthetic population of ``rows`` job seekers, every column of FIELDS in order.
 
     Category columns are pandas ``str`` (the schema codes), booleans ``bool``,
@@ -77,8 +78,11 @@ def generate_population(rows: int, seed: int, label_bias: LabelBias | None = Non
     columns: dict[str, object] = {}
     territory = agency_table()
     columns["person_id"] = pd.array(_person_ids(seed, n), dtype="str")
-    columns["agency_id"] = (_str_column(c["agency"], territory.agency_id) if experiment_agency is None
-                            else pd.array(experiment_agency, dtype="str"))
+    columns["agency_id"] = (
+        _str_column(c["agency"], territory.agency_id)
+        if experiment_agency is None
+        else pd.array(experiment_agency, dtype="str")
+    )
     for f in FIELDS:
         if f.name in columns or f.role in ("label", "truth"):
             continue

@@ -20,8 +20,14 @@ def small_experiment(seed: int, effect: dict[str, float], agencies: int = 60, ro
     draw = draw_arms(table, {"MODEL_1": 10, "MODEL_2": 6}, ["region"], seed=seed)
     outcomes = synthetic.simulate_outcomes(people, draw, effect, seed=seed + 100)
     scores = synthetic.oracle_scores(people)
-    frame = pd.DataFrame({"agency_id": people["agency_id"].astype(str), "employed_6m": outcomes["employed_6m"],
-                          "p_employed": scores["p_employed"], "tier": scores["tier"].astype(str)})
+    frame = pd.DataFrame(
+        {
+            "agency_id": people["agency_id"].astype(str),
+            "employed_6m": outcomes["employed_6m"],
+            "p_employed": scores["p_employed"],
+            "tier": scores["tier"].astype(str),
+        }
+    )
     return frame, draw
 
 
@@ -43,8 +49,9 @@ def test_sufficient_statistics_equal_statsmodels_on_a_raw_design():
     arm = rng.integers(0, 3, agencies)
     p = rng.random(len(agency))
     y = (rng.random(len(agency)) < 0.15 + 0.6 * p + 0.05 * (arm[agency] == 1)).astype(float)
-    fit = fit_assignments(AgencySums.from_people(agency, y, p, stratum, strata, p_centre=0.37),
-                          (arm == 1)[None, :], (arm != 2)[None, :])
+    fit = fit_assignments(
+        AgencySums.from_people(agency, y, p, stratum, strata, p_centre=0.37), (arm == 1)[None, :], (arm != 2)[None, :]
+    )
     data = pd.DataFrame({"y": y, "p": p, "T": (arm[agency] == 1).astype(float), "s": stratum[agency], "g": agency})
     data = data[arm[agency] != 2]
     reference = smf.ols("y ~ T + C(s) + p", data).fit(cov_type="cluster", cov_kwds={"groups": data["g"]})
@@ -90,8 +97,9 @@ def test_randomisation_p_value_is_uniform_under_the_null():
     for replication in range(200):
         draw = draw_arms(table, {"MODEL_1": 6, "MODEL_2": 4}, ["region"], seed=1_000 + replication)
         outcomes = synthetic.simulate_outcomes(people, draw, {}, seed=replication)
-        frame = pd.DataFrame({"agency_id": people["agency_id"], "employed_6m": outcomes["employed_6m"],
-                              "p_employed": p_employed})
+        frame = pd.DataFrame(
+            {"agency_id": people["agency_id"], "employed_6m": outcomes["employed_6m"], "p_employed": p_employed}
+        )
         effects = itt_effects(frame, draw, ri_draws=99, ri_seed=replication, subgroups=())
         p_values += effects["p_value_ri"].tolist()
     p_values = np.array(p_values)  # 400: two arms per experiment

@@ -37,25 +37,36 @@ def test_covariate_adjustment_and_unequal_agencies_move_the_mde_the_right_way():
     assert table.loc[1, "mde"] > table.loc[0, "mde"]  # 20 agencies detect less than 80
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"treated_agencies": 1}, "treated_agencies"),
-    ({"icc": 1.2}, "icc: must be in"),
-    ({"baseline_rate": 0.0}, "baseline_rate"),
-    ({"r2": -0.1}, "r2: must be in"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"treated_agencies": 1}, "treated_agencies"),
+        ({"icc": 1.2}, "icc: must be in"),
+        ({"baseline_rate": 0.0}, "baseline_rate"),
+        ({"r2": -0.1}, "r2: must be in"),
+    ],
+)
 def test_bad_designs_are_refused(kwargs, message):
-    values = {"treated_agencies": 20, "control_agencies": 800, "people_per_agency": 100, "icc": 0.02,
-              "baseline_rate": 0.4} | kwargs
+    values = {
+        "treated_agencies": 20,
+        "control_agencies": 800,
+        "people_per_agency": 100,
+        "icc": 0.02,
+        "baseline_rate": 0.4,
+    } | kwargs
     with pytest.raises(InvalidInput, match=message):
         Design(**values)
     with pytest.raises(InvalidInput, match="leave -10 controls"):
         experiment_power({"MODEL_1": 80, "MODEL_2": 20}, 90, 100, 0.02, 0.4)
 
 
-@pytest.mark.parametrize("design", [
-    Design(8, 30, 30, 0.05, 0.4, r2=0.2),
-    Design(6, 40, 25, 0.03, 0.3, r2=0.1, r2_agency=0.4, cluster_size_cv=0.3),
-])
+@pytest.mark.parametrize(
+    "design",
+    [
+        Design(8, 30, 30, 0.05, 0.4, r2=0.2),
+        Design(6, 40, 25, 0.03, 0.3, r2=0.1, r2_agency=0.4, cluster_size_cv=0.3),
+    ],
+)
 def test_formula_agrees_with_the_simulated_design(design):
     at_mde = simulate_power(design, design.mde(), 300, seed=1)
     assert at_mde.rejection_rate == pytest.approx(0.80, abs=0.08)

@@ -13,7 +13,7 @@ import synthetic
 from core.errors import InvalidInput
 from core.french import NNBSP
 from evaluation import ARM_KEYS, evaluate_experiment, json_path, prepare_people, write_report
-from policy.allocate import TRACKS, allocate, parse_agency_config
+from policy import TRACKS, allocate, parse_agency_config
 from policy.draw import draw_arms, load_draw
 
 
@@ -29,14 +29,27 @@ def experiment(tmp_path_factory):
     model_2 = baseline["agency_id"].map(draw.assignment.set_index("agency_id")["arm"]) == "MODEL_2"
     config = parse_agency_config({"referents": 2, "caseload_per_referent": 40, "external_provider_places": 60})
     allocation = allocate(baseline[model_2.to_numpy()].reset_index(drop=True), config, date(2027, 4, 1)).assignments
-    return {"agencies": agencies, "draw": draw, "outcomes": outcomes, "baseline": baseline,
-            "allocation": allocation[["person_id", "track"]].astype({"track": str}), "folder": folder}
+    return {
+        "agencies": agencies,
+        "draw": draw,
+        "outcomes": outcomes,
+        "baseline": baseline,
+        "allocation": allocation[["person_id", "track"]].astype({"track": str}),
+        "folder": folder,
+    }
 
 
 def evaluate(experiment, **kwargs):
-    return evaluate_experiment(experiment["outcomes"], experiment["baseline"], experiment["draw"],
-                               agencies=experiment["agencies"], allocation=experiment["allocation"], ri_draws=99,
-                               ri_seed=1, **kwargs)
+    return evaluate_experiment(
+        experiment["outcomes"],
+        experiment["baseline"],
+        experiment["draw"],
+        agencies=experiment["agencies"],
+        allocation=experiment["allocation"],
+        ri_draws=99,
+        ri_seed=1,
+        **kwargs,
+    )
 
 
 def test_report_is_french_and_its_json_has_the_keys_per_arm(experiment):
@@ -58,8 +71,15 @@ def test_report_is_french_and_its_json_has_the_keys_per_arm(experiment):
     summary = json.loads(side.read_text(encoding="utf-8"))
     assert set(summary["arms"]) == {"MODEL_1", "MODEL_2"}
     for values in summary["arms"].values():
-        assert list(values)[:7] == ["estimate", "std_error", "ci_low", "ci_high", "p_value_ri", "n_agencies",
-                                    "n_people"]
+        assert list(values)[:7] == [
+            "estimate",
+            "std_error",
+            "ci_low",
+            "ci_high",
+            "p_value_ri",
+            "n_agencies",
+            "n_people",
+        ]
         assert list(values) == list(ARM_KEYS)
         assert values["ci_low"] < values["estimate"] < values["ci_high"]
         assert 0 < values["p_value_ri"] <= 1

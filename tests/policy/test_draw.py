@@ -29,13 +29,15 @@ ARMS = {"MODEL_1": 80, "MODEL_2": 20}
 
 def agency_frame(n: int = 900, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "agency_id": [f"AG{i:04d}" for i in range(n)],
-        "region": rng.choice(["IDF", "ARA", "HDF", "OCC", "COR"], n, p=[0.35, 0.25, 0.2, 0.18, 0.02]),
-        "size": np.rint(rng.lognormal(8.6, 0.45, n)),
-        "share_rsa": rng.random(n),
-        "added_by_hand": False,
-    })
+    return pd.DataFrame(
+        {
+            "agency_id": [f"AG{i:04d}" for i in range(n)],
+            "region": rng.choice(["IDF", "ARA", "HDF", "OCC", "COR"], n, p=[0.35, 0.25, 0.2, 0.18, 0.02]),
+            "size": np.rint(rng.lognormal(8.6, 0.45, n)),
+            "share_rsa": rng.random(n),
+            "added_by_hand": False,
+        }
+    )
 
 
 def test_totals_are_exact_and_each_stratum_gets_its_proportional_share():
@@ -120,16 +122,19 @@ def test_each_agency_of_a_stratum_is_equally_likely_to_be_drawn():
     assert ((codes == 2).sum(axis=1) == 4).all()
 
 
-@pytest.mark.parametrize(("arms", "strata", "edit", "message"), [
-    ({"MODEL_1": 901}, [], None, "arms: 901 agencies to draw but only 900"),
-    ({"MODEL_1": 80, "MODEL_3": 20}, [], None, "unknown arm 'MODEL_3'"),
-    ({"MODEL_1": -1}, [], None, "non-negative whole number"),
-    ({"MODEL_1": 80}, ["departement"], None, "unknown stratum column 'departement'"),
-    ({"MODEL_1": 80}, ["size_band"], "no_size", "size_band is derived from a size column"),
-    ({"MODEL_1": 80}, [], "duplicate", "duplicate agency id 'AG0003'"),
-    ({"MODEL_1": 80}, ["region"], "missing_region", "region: 1 agencies have no value"),
-    ({"MODEL_1": 1, "MODEL_2": 1}, ["region"], "two_strata", "stratum 'A' would have 2 agencies drawn"),
-])
+@pytest.mark.parametrize(
+    ("arms", "strata", "edit", "message"),
+    [
+        ({"MODEL_1": 901}, [], None, "arms: 901 agencies to draw but only 900"),
+        ({"MODEL_1": 80, "MODEL_3": 20}, [], None, "unknown arm 'MODEL_3'"),
+        ({"MODEL_1": -1}, [], None, "non-negative whole number"),
+        ({"MODEL_1": 80}, ["departement"], None, "unknown stratum column 'departement'"),
+        ({"MODEL_1": 80}, ["size_band"], "no_size", "size_band is derived from a size column"),
+        ({"MODEL_1": 80}, [], "duplicate", "duplicate agency id 'AG0003'"),
+        ({"MODEL_1": 80}, ["region"], "missing_region", "region: 1 agencies have no value"),
+        ({"MODEL_1": 1, "MODEL_2": 1}, ["region"], "two_strata", "stratum 'A' would have 2 agencies drawn"),
+    ],
+)
 def test_refusals_name_the_field_and_the_rule(arms, strata, edit, message):
     agencies = agency_frame()
     if edit == "no_size":
@@ -171,7 +176,10 @@ def test_balance_flags_differences_beyond_a_tenth_of_a_standard_deviation():
 
 def test_command_line_arms_are_parsed_and_checked():
     assert parse_arms("MODEL_2=20, MODEL_1=80") == {"MODEL_1": 80, "MODEL_2": 20}
-    for text, message in (("MODEL_1=eighty", "must be ARM=COUNT"), ("MODEL_1=8,MODEL_1=9", "given twice"),
-                          ("MODEL_9=3", "unknown arm 'MODEL_9'")):
+    for text, message in (
+        ("MODEL_1=eighty", "must be ARM=COUNT"),
+        ("MODEL_1=8,MODEL_1=9", "given twice"),
+        ("MODEL_9=3", "unknown arm 'MODEL_9'"),
+    ):
         with pytest.raises(InvalidInput, match=message):
             parse_arms(text)

@@ -75,11 +75,14 @@ def test_the_intra_agency_correlation_is_the_one_asked_for(icc):
     assert design.icc == pytest.approx(icc, abs=0.012)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"icc": 0.05}, "icc needs agencies"),
-    ({"agencies": 10, "icc": 0.7}, "icc must be between 0 and 0.5"),
-    ({"agencies": 0}, "agencies must be a whole number of at least 1"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"icc": 0.05}, "icc needs agencies"),
+        ({"agencies": 10, "icc": 0.7}, "icc must be between 0 and 0.5"),
+        ({"agencies": 0}, "agencies must be a whole number of at least 1"),
+    ],
+)
 def test_bad_agency_requests_are_invalid_input(kwargs, message):
     with pytest.raises(InvalidInput, match=message):
         synthetic.generate_population(100, 1, **kwargs)
