@@ -66,17 +66,6 @@ class Field:
         """Protected and sensitive columns are only needed for audit; nullable may be missing."""
         return self.nullable or self.role in ("protected", "sensitive")
 
-    def rule(self) -> str:
-        """The value rule in words, as used in validation messages."""
-        if self.kind == "category":
-            return "must be one of " + ", ".join(self.codes or ())
-        if self.kind == "boolean":
-            return "must be true or false"
-        if self.kind in ("integer", "number") and self.minimum is not None:
-            what = "an integer" if self.kind == "integer" else "a number"
-            return f"must be {what} between {_fmt(self.minimum)} and {_fmt(self.maximum)}"
-        return "must be a non-empty string"
-
     def display_value(self, value: object) -> str:
         """The value as an advisor reads it, in French."""
         if value is None or (isinstance(value, float) and value != value):
@@ -108,7 +97,3 @@ class Field:
         if self.phrase_fr:
             return self.phrase_fr.format(value=shown)
         return f"{self.label_fr} {self.display_value(value)}"
-
-
-def _fmt(x: float | None) -> str:
-    return "" if x is None else (str(int(x)) if float(x).is_integer() else str(x))

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from core.errors import ConfigError, InvalidInput
+from core.thresholds import TIER_A_MIN, TIER_B_MIN
 from features.schema import NEED_CODES
 from policy import (
     TRACKS,
@@ -37,7 +38,7 @@ def scored_frame(
             "person_id": [f"P{k:05d}" for k in rng.permutation(10 * max(n, 1))[:n]],
             "need": rng.choice(NEED_CODES, n),
             "p_employed": p,
-            "tier": np.where(p >= 0.6, "A", np.where(p >= 0.3, "B", "C")),
+            "tier": np.where(p >= TIER_A_MIN, "A", np.where(p >= TIER_B_MIN, "B", "C")),
             "sex": rng.choice(["F", "M"], n),
             "nationality_group": rng.choice(np.array(["FR", "EU", "NON_EU", None], dtype=object), n),
             "age": rng.integers(16, 70, n),

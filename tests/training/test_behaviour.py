@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.thresholds import TIER_A_MIN, TIER_B_MIN
 from features.schema import PROTECTED_COLUMNS
 
 
@@ -86,7 +87,7 @@ def test_missing_self_assessments_are_handled(model, records) -> None:
 def test_tier_follows_the_bands(model, population) -> None:
     frame = model.predict_frame(population.head(2000))
     p = frame["p_employed"]
-    expected = np.where(p >= 0.6, "A", np.where(p >= 0.3, "B", "C"))
+    expected = np.where(p >= TIER_A_MIN, "A", np.where(p >= TIER_B_MIN, "B", "C"))
     assert (frame["tier"].to_numpy() == expected).all()
     assert set(frame["tier"]) == {"A", "B", "C"}
     assert isinstance(frame, pd.DataFrame)
