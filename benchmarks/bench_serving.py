@@ -51,12 +51,12 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from serving_baseline import BASELINE_MODEL_ENV, serve_baseline  # noqa: E402
-from serving_breakdown import ADVISOR, breakdown  # noqa: E402
-from serving_load import Measured, Result, fsync_probe, measure, sqlite_dir  # noqa: E402
+from serving_baseline import BASELINE_MODEL_ENV, serve_baseline
+from serving_breakdown import ADVISOR, breakdown
+from serving_load import Measured, Result, fsync_probe, measure, sqlite_dir
 
-from features.api_models import row_to_profile  # noqa: E402
-from tests.support.launcher import ServerProcess, free_port  # noqa: E402
+from features.api_models import row_to_profile
+from tests.support.launcher import ServerProcess, free_port
 
 TARGET_P50_MS = 20.0
 TARGET_P99_MS = 60.0

@@ -19,7 +19,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.support.launcher import ServerProcess  # noqa: E402
+from tests.support.launcher import ServerProcess
 
 # --------------------------------------------------------------------------- the load
 
