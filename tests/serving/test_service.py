@@ -209,8 +209,11 @@ def test_openapi_shows_the_suggestion_contract(server) -> None:
     document = httpx.get(f"{server.url}/docs.json", timeout=30).json()
     schemas = document["components"]["schemas"]
     response = document["paths"]["/suggest"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    name = response["$ref"].rsplit("/", 1)[-1]
-    assert set(schemas[name]["properties"]) == set(Suggestion.model_fields)
+    if "$ref" in response:  # BentoML inlines the top-level response object; nested ones are references
+        response = schemas[response["$ref"].rsplit("/", 1)[-1]]
+    assert set(response["properties"]) == set(Suggestion.model_fields)
+    assert response["additionalProperties"] is False
+    assert response["properties"]["need"]["$ref"].endswith("/NeedSuggestion")
     for key in ("Suggestion", "NeedSuggestion", "EmployabilityOut", "Explanation", "Factor", "Recommendation"):
         matching = [s for n, s in schemas.items() if n == key or n.startswith(f"{key}-")]
         assert matching, key
