@@ -176,12 +176,12 @@ class EpisodeStore:
         """Record new episodes, all or none. Each item: person_id, agency_id, referent_id, start_date,
         planned_end_date. Refused if one overlaps another of the person's (recorded or in the batch)."""
         author = _id(recorded_by, "recorded_by")
-        rows = []
+        rows: list[dict[str, Any]] = []
         now = now_utc()
         for index, item in enumerate(items):
             where = f"episodes[{index}]"
             try:
-                row = {
+                row: dict[str, Any] = {
                     "episode_id": str(uuid.uuid4()),
                     "person_id": _id(item.get("person_id"), f"{where}.person_id"),
                     "agency_id": _id(item.get("agency_id"), f"{where}.agency_id"),
