@@ -158,6 +158,20 @@ class Staffing(StrictModel):
     reexamination: Reexamination
     model2: Model2 = Model2()
     flows: Flows = Flows()
+    #: Where each figure comes from, by field path (``norms.RENFORCE.cap``): French text starting
+    #: with « Source » (published figure) or « Hypothèse » (assumption). Shown in the plan report.
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def check_sources(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, text in v.items():
+            root = key.split(".")[0]
+            if root not in cls.model_fields or root == "sources":
+                raise ValueError(f"{key!r} is not a field of the staffing file")
+            if not text.strip().startswith(("Source", "Hypothèse")):
+                raise ValueError(f"{key}: must start with « Source » (published figure) or « Hypothèse » (assumption)")
+        return v
 
     @field_validator("version", mode="before")
     @classmethod
