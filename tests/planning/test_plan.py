@@ -86,11 +86,12 @@ def test_no_capacity_is_ever_exceeded(plan, scored_file: Path, tmp_path: Path) -
     assert (m2["intensive"] == m2["intensive_places"]).mean() > 0.95  # places do not stay empty
     assert (m2["max_referent_fill"] <= 1.0 + 1e-12).all()
     assert (m2["people_EXTERNAL"] <= m2["provider_places"]).all()
-    # examinations are conserved too: done + still due = fallen due this month + left from the last one
+    # no examination comes from nowhere: done + still due <= fallen due this month + left from the last one
+    # (equal but for people who leave with an examination pending)
     for _, part in plan.frame.groupby(["scenario", "agency_id"]):
         part = part.sort_values("month")
         carried = part["review_backlog"].shift(fill_value=0)
-        assert (part["reviews_done"] + part["review_backlog"] == part["reviews_due"] + carried).all()
+        assert (part["reviews_done"] + part["review_backlog"] <= part["reviews_due"] + carried).all()
     # with the waiting-list policy the caps hold in every scenario, and the others wait (at a cost)
     staffing = staffing_file(tmp_path, over_cap="waiting_list")
     strict = run_plan(scored_file, staffing=staffing, months=6, seed=5, start=START)
