@@ -16,8 +16,9 @@ import pandas as pd
 from jalon.cli._common import fail
 
 
-def database_url(db_url: str | None) -> tuple[str, bool]:
-    """(URL, exists): an explicit ``--db-url`` must exist; the default may be absent (no history)."""
+def database_url(db_url: str | None, create: bool = False) -> tuple[str, bool]:
+    """(URL, exists): an explicit ``--db-url`` must exist unless episodes are to be recorded in it
+    (``create``); the default may be absent (no history)."""
     from sqlalchemy.engine import make_url
 
     from core.config import get_settings
@@ -31,8 +32,8 @@ def database_url(db_url: str | None) -> tuple[str, bool]:
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
         return url, True
     exists = Path(database).is_file()
-    if db_url is not None and not exists:
-        fail(f"no decisions database at {database}")
+    if db_url is not None and not exists and not create:
+        fail(f"no decisions database at {database} (give --record --by STAFF_ID to start one)")
     return url, exists
 
 
@@ -40,7 +41,7 @@ def open_episodes(db_url: str | None, record: bool) -> tuple[Any, str]:
     """The episode store (None when there is no database and nothing to record) and a line saying so."""
     from records import EpisodeStore, StoreError
 
-    url, exists = database_url(db_url)
+    url, exists = database_url(db_url, create=record)
     if not exists and not record:
         return None, f"history: none (no decisions database at {url.removeprefix('sqlite:///')})"
     try:
