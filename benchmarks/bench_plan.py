@@ -21,7 +21,9 @@ Steps:
    ``VmHWM`` (``/proc/self/status``; interpreter and libraries included).
 
 Targets (issue 12, 2 cores): under 60 s and under 2 GB for 1,000,000 people across 100
-agencies over 24 months. The machine may be shared: the load average is printed too.
+agencies over 24 months. The machine may be shared: the load average and the CPU time the
+plan used (user + system, all threads) are printed too; on a machine whose load average is
+above its core count, the wall time measures the queue as much as the plan.
 """
 
 from __future__ import annotations
@@ -73,12 +75,21 @@ def make_scored(rows: int, seed: int, out: Path) -> Path:
     return write_table(scored, out)
 
 
+def _cpu_s() -> float:
+    """CPU seconds used by this process so far (user + system, every thread)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def phase(scored: Path, out: Path, months: int, seed: int) -> dict:
     started = time.perf_counter()
     from planning.plan import run_plan
     from planning.report import write_plan
 
     imported = time.perf_counter()
+    cpu_imported = _cpu_s()
     result = run_plan(scored, months=months, seed=seed, start=date(2026, 1, 1))
     simulated = time.perf_counter()
     write_plan(result, out)
@@ -94,6 +105,7 @@ def phase(scored: Path, out: Path, months: int, seed: int) -> dict:
         "plan_s": simulated - imported,
         "write_s": done - simulated,
         "total_s": done - started,
+        "cpu_s": _cpu_s() - cpu_imported,
         "peak_mb": _vmhwm_mb(),
         "csv_rows": len(result.frame),
         "headline": result.headline().to_dict("records"),
@@ -157,7 +169,10 @@ def main() -> int:
         f"  total {figures['total_s']:.1f} s in the subprocess (imports {figures['import_s']:.1f} s), "
         f"{wall:.1f} s wall with interpreter start; peak memory {figures['peak_mb']:,.0f} MiB (VmHWM)"
     )
-    print(f"  load average {load_start[0]:.2f} at start, {load_end[0]:.2f} at end (2 cores)")
+    print(
+        f"  CPU time of the plan and the report (imports excluded): {figures['cpu_s']:.1f} s; "
+        f"load average {load_start[0]:.2f} at start, {load_end[0]:.2f} at end (2 cores)"
+    )
     ok_time = wall < TARGET_SECONDS
     ok_memory = figures["peak_mb"] < TARGET_MEMORY_MB
     print(

@@ -86,15 +86,16 @@ class Model2State:
             if staffing.over_cap == "waiting_list"
             else np.full(n_agencies, np.iinfo(np.int64).max)
         )
-        # static orders: priority (agency, [tier], p ascending, row) and closest (agency, p descending, row)
-        rows = np.arange(n)
+        # static orders, one stable sort of one float key each (the row breaks ties): priority
+        # (agency, [tier], p ascending) and closest to employment (agency, p descending)
         tier_rank = _TIER_ORDER[pop.tier]
+        agency = pop.agency.astype(np.float64)
         if self.rule == "last_within_tier":
-            self.priority = np.lexsort((rows, pop.p, tier_rank, pop.agency))
+            self.priority = np.argsort(agency * 16 + tier_rank * 4 + pop.p, kind="stable")
         else:
-            self.priority = np.lexsort((rows, pop.p, pop.agency))
+            self.priority = np.argsort(agency * 4 + pop.p, kind="stable")
         self.tier_rank = tier_rank
-        self.closest = np.lexsort((rows, -pop.p, pop.agency))
+        self.closest = np.argsort(agency * 4 + (1.0 - pop.p), kind="stable")
 
     def _candidates_in_order(self, mask: np.ndarray) -> np.ndarray:
         """Rows of ``mask`` in intensive priority order, agency by agency (memory applied)."""

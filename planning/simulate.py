@@ -130,8 +130,10 @@ def simulate(
 
     rows = []
     all_waits: list[np.ndarray] = []
+    # rows are ordered by entry month: those registered by month t are a prefix
+    registered_by = np.searchsorted(pop.entry, np.arange(months), side="right")
     for t in range(months):
-        idx = np.flatnonzero((pop.entry <= t) & (pop.exit >= t))
+        idx = np.flatnonzero(pop.exit[: registered_by[t]] >= t)
         ag = pop.agency[idx].astype(np.int64)
         stock = np.bincount(ag[pop.entry[idx] < t], minlength=n_agencies)
         entries = np.bincount(ag[pop.entry[idx] == t], minlength=n_agencies)
