@@ -187,6 +187,7 @@ def _charts(result: PlanResult) -> list[str]:
 def _agency_table(result: PlanResult) -> list[dict[str, Any]]:
     frame = result.frame
     means = frame.groupby(["agency_id", "scenario"], sort=False)["fte_gap"].mean().unstack("scenario")
+    means = means[[s for s in result.settings["scenarios"] if s in means.columns]]  # the report's column order
     people = frame[frame["month"] == 1].groupby("agency_id")["people"].first()
     order = means.max(axis=1).sort_values(ascending=False).index[:10]
     return [

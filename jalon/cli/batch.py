@@ -425,12 +425,12 @@ def allocate_command(
             )
         out.print(per)
     h = result.history
-    out.print(
-        f"{history_line}: {h.get('episodes_considered', 0):,} episodes of people in the file, "
-        f"{h.get('continuing', 0):,} continuing, {h.get('already_served', 0):,} already served (rule {h.get('rule')})",
-        highlight=False,
-        soft_wrap=True,
-    )
+    if store is not None:
+        history_line += (
+            f": {h.get('episodes_considered', 0):,} episodes of people in the file, {h.get('continuing', 0):,} "
+            f"continuing, {h.get('already_served', 0):,} already served (rule {h.get('rule')})"
+        )
+    out.print(history_line, highlight=False, soft_wrap=True)
     if result.referent_loads is not None and len(result.referent_loads):
         loads = result.referent_loads
         out.print(
