@@ -87,6 +87,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py --rows 1000000 --seed 1 --out /tmp/jalon-bench.parquet
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_plan.py
 
 clean:
 	rm -rf $(JALON_HOME) test-artifacts

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from batch.moved import Mover, moved_text_fr, stored_explanations
+from batch.proposal import add_proposals
 from core.errors import InvalidInput
 from features.io import DataFileError, file_format, iter_table
 from features.validation import DataValidationError, profile_rules, validate_frame
@@ -86,8 +87,9 @@ class ReviewInputError(InvalidInput):
 class ReviewResult:
     """Outcome of :func:`review`.
 
-    ``changes``: one row per changed person (columns :data:`CHANGE_COLUMNS`), ordered by
-    milestone date then person. ``missing``: people due but absent from the data file.
+    ``changes``: one row per changed person (columns :data:`CHANGE_COLUMNS`, then the proposed
+    new path: :data:`batch.proposal.PROPOSAL_COLUMNS`), ordered by milestone date then person.
+    ``missing``: people due but absent from the data file.
     ``rescored``: every person re-scored (person_id, new_need, new_tier, changed; changed
     is empty when nothing changed). ``counts``: due, rescored, changed, unchanged, missing.
     """
@@ -100,10 +102,13 @@ class ReviewResult:
 
     def summary(self) -> dict[str, Any]:
         by_kind = self.changes["changed"].value_counts().to_dict() if len(self.changes) else {}
+        modality = self.changes.get("modality_change")
         return {
             "as_of": self.as_of.isoformat(),
             **{k: int(v) for k, v in self.counts.items()},
             "changed_by_kind": {k: int(by_kind.get(k, 0)) for k in ("need", "tier", "both")},
+            "new_path_proposed": int(self.changes["proposal_fr"].notna().sum()) if len(self.changes) else 0,
+            "modality_changes": int((modality.fillna("") != "").sum()) if modality is not None else 0,
         }
 
 
@@ -247,6 +252,8 @@ def review(
     changes = pd.DataFrame(change_rows, columns=list(CHANGE_COLUMNS))
     if len(changes):
         changes = changes.sort_values(["milestone_date", "person_id"], kind="stable").reset_index(drop=True)
+    # the milestone cycle closes: the new path (model 1 for the new need and tier) for everyone who moved
+    changes = add_proposals(changes, profiles, {pid: d.recommendation for pid, (_, d) in due.items()}, as_of)
     counts = {
         "due": len(pairs),
         "rescored": len(found_ids),
@@ -364,6 +371,8 @@ def _for_file(frame: pd.DataFrame, out: Path) -> pd.DataFrame:
     frame = frame.copy()
     if "milestone_date" in frame.columns:
         frame["milestone_date"] = pd.to_datetime(frame["milestone_date"]).dt.strftime("%Y-%m-%d")
+    if "proposed_milestone_date" in frame.columns:
+        frame["proposed_milestone_date"] = pd.to_datetime(frame["proposed_milestone_date"]).dt.strftime("%Y-%m-%d")
     for col in frame.columns:
         if frame[col].dtype == object:
             frame[col] = frame[col].astype("string")

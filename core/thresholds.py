@@ -30,6 +30,12 @@ REVIEW_MIN_MARGIN = 0.10
 #: « à examiner » when the employability probability is this close to a tier band.
 REVIEW_TIER_BORDERLINE = 0.03
 
+# --------------------------------------------------------------------------- re-examination (MSA)
+#: Everyone is re-examined at least this often, in months: the MSA's « deux fois par an ». A
+#: milestone further away than this is brought forward to it (``jalon worklist``, ``jalon plan``;
+#: an agency's staffing file may set its own value, ``reexamination.max_months``).
+REEXAMINATION_MAX_MONTHS = 6
+
 # --------------------------------------------------------------------------- confidence words
 #: The advisor page and the person's report say « élevée » from this need probability ...
 CONFIDENCE_HIGH_MIN = 0.70

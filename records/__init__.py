@@ -1,7 +1,8 @@
 """Records layer: the decisions store, its migrations and every table of the records.
 
 Modules: :mod:`records.store` (the store), :mod:`records.entities` (what it returns and
-raises), :mod:`records.tables` (table definitions), :mod:`records.engine` (engines, the
+raises), :mod:`records.tables` (table definitions), :mod:`records.episodes` (model 2's
+intensive-support episodes: their tables and store), :mod:`records.engine` (engines, the
 writers' lock, migrations at start), :mod:`records.validation` (value checks). Callers
 import from here.
 """
@@ -15,16 +16,30 @@ from records.entities import (
     SuggestionRecord,
     suggestion_from_row,
 )
+from records.episodes import (
+    END_REASONS,
+    EpisodeConflict,
+    EpisodeError,
+    EpisodeNotFound,
+    EpisodeRecord,
+    EpisodeStore,
+)
 from records.store import ACTIONS, UNKNOWN_NEED, DecisionStore
 from records.validation import row_from_suggestion
 
 __all__ = [
     "ACTIONS",
+    "END_REASONS",
     "MIGRATIONS_DIR",
     "UNKNOWN_NEED",
     "DecisionConflict",
     "DecisionRecord",
     "DecisionStore",
+    "EpisodeConflict",
+    "EpisodeError",
+    "EpisodeNotFound",
+    "EpisodeRecord",
+    "EpisodeStore",
     "StoreError",
     "SuggestionNotFound",
     "SuggestionRecord",

@@ -247,6 +247,7 @@ def review_command(
             "new",
             "changed",
             "what moved",
+            "proposed path",
             title=f"Need or tier changed ({min(limit, len(result.changes))} of {len(result.changes)} shown)",
         )
         for row in result.changes.head(limit).itertuples(index=False):
@@ -258,8 +259,16 @@ def review_command(
                 f"{row.new_need} / {row.new_tier}",
                 str(row.changed),
                 ", ".join(fields[:4]),
+                _proposed(row),
             )
         out.print(table)
+        summary = result.summary()
+        out.print(
+            f"new path proposed for {summary['new_path_proposed']:,} people, "
+            f"{summary['modality_changes']:,} of them with a change of modality (French proposals in --out)",
+            highlight=False,
+            soft_wrap=True,
+        )
     if len(result.missing):
         shown = ", ".join(map(str, result.missing["person_id"].head(20)))
         more = f" and {len(result.missing) - 20} more" if len(result.missing) > 20 else ""
@@ -267,6 +276,15 @@ def review_command(
     if out_path is not None:
         written = write_review(result, out_path)
         out.print("wrote " + ", ".join(str(p) for p in written), highlight=False, soft_wrap=True)
+
+
+def _proposed(row) -> str:
+    """``GUIDE, 4 months (was RENFORCE)``: the path the review proposes for a changed person."""
+    modality = getattr(row, "proposed_modality", None)
+    if not modality:
+        return "—"
+    was = f" (was {row.recorded_modality or 'unknown'})" if row.modality_change else " (same modality)"
+    return f"{modality}, {int(row.proposed_duration_months)} months{was}"
 
 
 # --------------------------------------------------------------------------- allocate
@@ -326,30 +344,56 @@ def allocate_command(
         str | None,
         typer.Option("--as-of", help="Allocation date YYYY-MM-DD (start of intensive support); default today."),
     ] = None,
+    db_url: Annotated[
+        str | None,
+        typer.Option(
+            "--db-url",
+            help="Decisions database holding the intensive-support episodes (model 2's memory); "
+            "default JALON_DB_URL or $JALON_HOME/decisions.db when it exists.",
+        ),
+    ] = None,
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Record the episodes this allocation starts (needs --by).")
+    ] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Staff id recorded as the author of the episodes.")] = None,
 ) -> None:
-    """Model 2: give the intensive places first, then the provider's, then large portfolios."""
+    """Model 2: give the intensive places first (never-served people first), then the provider's, then portfolios."""
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError
+    from jalon.cli._episodes import history, open_episodes, record_new
     from policy import (
         TRACK_LABELS_FR,
         TRACKS,
         AgencyConfigError,
         AllocationInputError,
         allocate,
+        left_out_path,
         load_agency_config,
         write_allocation,
     )
 
     when = parse_date(as_of, "--as-of") or date.today()
+    if record and not by:
+        fail("--record: give --by STAFF_ID, the author of the episodes recorded")
+    store, history_line = open_episodes(db_url, record)
     try:
         file_format(out_path)
         config = load_agency_config(agency_config)
         frame = _read_scored(scored, config.priority.order_by)
-        result = allocate(frame, config, when)
+        result = allocate(frame, config, when, history(store))
     except DataValidationError as exc:
         fail(_validation_line(exc))
     except (DataFileError, AgencyConfigError, AllocationInputError) as exc:
         fail(str(exc))
+    finally:
+        if store is not None and not record:
+            store.dispose()
+    recorded = 0
+    if record and result.new_episodes is not None:
+        try:  # recorded before the files are written: a refused record leaves no files behind
+            recorded = record_new(store, result.new_episodes, config.agency_id, str(by))
+        finally:
+            store.dispose()
     written, side = write_allocation(result, out_path)
 
     cap = result.capacity_used
@@ -380,5 +424,27 @@ def allocate_command(
                 ),
             )
         out.print(per)
-    out.print(f"left out of intensive support (eligible, no place): {len(result.left_out):,}", highlight=False)
-    out.print(f"wrote {written} and {side}", highlight=False, soft_wrap=True)
+    h = result.history
+    if store is not None:
+        history_line += (
+            f": {h.get('episodes_considered', 0):,} episodes of people in the file, {h.get('continuing', 0):,} "
+            f"continuing, {h.get('already_served', 0):,} already served (rule {h.get('rule')})"
+        )
+    out.print(history_line, highlight=False, soft_wrap=True)
+    if result.referent_loads is not None and len(result.referent_loads):
+        loads = result.referent_loads
+        out.print(
+            f"référents: {len(loads):,} named, {int(loads['load'].sum()):,} people held, "
+            f"caseload filled {int(loads['load'].min())}–{int(loads['load'].max())} of "
+            f"{int(loads['caseload'].min())}–{int(loads['caseload'].max())}",
+            highlight=False,
+        )
+    left = left_out_path(written)
+    out.print(
+        f"left out of intensive support (eligible, no place): {len(result.left_out):,} → {left}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if record:
+        out.print(f"recorded {recorded:,} new intensive-support episodes by {by}", highlight=False)
+    out.print(f"wrote {written}, {left} and {side}", highlight=False, soft_wrap=True)

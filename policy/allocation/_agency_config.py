@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -30,6 +30,10 @@ class PriorityConfig(StrictModel):
     excluded_needs: tuple[str, ...] = ("DIRECT_EMPLOYMENT",)
     order_by: str = "p_employed"
     ascending: bool = True
+    #: Memory of model 2: people who already had intensive support come after those never
+    #: served (``last``), after those never served of their tier (``last_within_tier``), or as
+    #: anyone else (``ignore``). Only matters when the allocation is given the episodes.
+    already_served: Literal["last", "last_within_tier", "ignore"] = "last"
 
     @field_validator("excluded_needs")
     @classmethod
@@ -55,6 +59,23 @@ class AgencyCapacity(StrictModel):
     intensive_months: int | None = Field(default=None, ge=1, le=24)
     external_provider_places: int | None = Field(default=None, ge=0)
     large_portfolio_places: int | None = Field(default=None, ge=0)
+    referent_ids: tuple[str, ...] | None = None
+
+    @field_validator("referent_ids")
+    @classmethod
+    def check_ids(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return _check_referent_ids(v)
+
+
+def _check_referent_ids(v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if v is None:
+        return v
+    for name in v:
+        if not name.strip() or any(ch.isspace() for ch in name):
+            raise ValueError(f"référent id {name!r} must be a pseudonymous id without spaces")
+    if len(set(v)) < len(v):
+        raise ValueError("référent ids must be unique")
+    return v
 
 
 @dataclass(frozen=True)
@@ -67,10 +88,19 @@ class ResolvedCapacity:
     intensive_months: int
     external_provider_places: int
     large_portfolio_places: int | None
+    named_referents: tuple[str, ...] | None = None
 
     @property
     def intensive_places(self) -> int:
         return self.referents * self.caseload_per_referent
+
+    @property
+    def referent_ids(self) -> tuple[str, ...]:
+        """The référents' names: as configured, else ``<agency>-REF01``… (``REF01``… for one pool)."""
+        if self.named_referents is not None:
+            return self.named_referents
+        prefix = f"{self.agency_id}-" if self.agency_id else ""
+        return tuple(f"{prefix}REF{k + 1:02d}" for k in range(self.referents))
 
     def capacity(self, track: str) -> int | None:
         return {
@@ -94,8 +124,14 @@ class AgencyConfig(StrictModel):
     intensive_months: int = Field(default=6, ge=1, le=24)
     external_provider_places: int = Field(default=0, ge=0)
     large_portfolio_places: int | None = Field(default=None, ge=0)
+    referent_ids: tuple[str, ...] | None = None
     priority: PriorityConfig = PriorityConfig()
     agencies: dict[str, AgencyCapacity] | None = None
+
+    @field_validator("referent_ids")
+    @classmethod
+    def check_ids(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return _check_referent_ids(v)
 
     @field_validator("agency_id", mode="before")
     @classmethod
@@ -114,6 +150,8 @@ class AgencyConfig(StrictModel):
         if self.agencies is None:
             if self.referents is None:
                 raise ValueError("referents: missing field (number of path referents for intensive support)")
+            if self.referent_ids is not None and len(self.referent_ids) != self.referents:
+                raise ValueError(f"referent_ids: {len(self.referent_ids)} name(s) for {self.referents} référent(s)")
         else:
             if not self.agencies:
                 raise ValueError("agencies: must list at least one agency")
@@ -121,9 +159,16 @@ class AgencyConfig(StrictModel):
                 raise ValueError(
                     "agency_id: give either agency_id (one agency) or agencies (one entry per agency), not both"
                 )
+            if self.referent_ids is not None:
+                raise ValueError("referent_ids: name each agency's référents under agencies.<id>.referent_ids")
             for key, entry in self.agencies.items():
                 if entry.referents is None and self.referents is None:
                     raise ValueError(f"agencies.{key}.referents: missing field (and no top-level default)")
+                count = entry.referents if entry.referents is not None else self.referents
+                if entry.referent_ids is not None and len(entry.referent_ids) != count:
+                    raise ValueError(
+                        f"agencies.{key}.referent_ids: {len(entry.referent_ids)} name(s) for {count} référent(s)"
+                    )
         return self
 
     def for_agency(self, agency_id: str | None) -> ResolvedCapacity:
@@ -136,6 +181,7 @@ class AgencyConfig(StrictModel):
                 self.intensive_months,
                 self.external_provider_places,
                 self.large_portfolio_places,
+                self.referent_ids,
             )
         if agency_id not in self.agencies:
             raise KeyError(agency_id)
@@ -152,6 +198,7 @@ class AgencyConfig(StrictModel):
             pick("intensive_months"),
             pick("external_provider_places"),
             pick("large_portfolio_places"),
+            e.referent_ids,
         )
 
 

@@ -17,6 +17,12 @@ Rules, within each agency (or over the whole input when the config is not per ag
    in the same priority order as step 1;
 4. anyone left is UNALLOCATED (waiting list).
 
+With the episodes of intensive support (model 2 with memory, :mod:`._history`): people in an
+ongoing episode keep their place and their référent until its end, so only the places left
+are given out; people never served come before people already served
+(``priority.already_served``). Each intensive place goes to a named référent, the least
+filled of the agency first, so caseloads stay balanced (:func:`._ranking.referent_slots`).
+
 Everything is vectorised (sorts and group ranks); the output does not depend on the
 order of the input rows. See ``docs/policy.md``.
 """
@@ -30,29 +36,24 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InvalidInput
+from core.thresholds import TierBands
 from features.schema import NEED_CODES, NEEDS
-from policy.allocation._agency_config import AgencyConfig, parse_agency_config
+from policy.allocation._agency_config import AgencyConfig, ResolvedCapacity, parse_agency_config
+from policy.allocation._history import History, read_history
+from policy.allocation._ranking import (
+    TIER_RANK,
+    positions,
+    priority_positions,
+    rank_within,
+    referent_slots,
+    take_slots,
+)
 from policy.allocation._result import TRACKS, AllocationResult, group_shares
 from policy.dates import add_months
 
 
 class AllocationInputError(InvalidInput):
     """A scored table that cannot be allocated (missing column, bad value, duplicate id)."""
-
-
-def _group_rank(order: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Rank (0-based) of each row within its group, following ``order`` (a permutation
-    that sorts rows with the group as primary key)."""
-    g = group[order]
-    n = len(g)
-    starts = np.ones(n, dtype=bool)
-    if n:
-        starts[1:] = g[1:] != g[:-1]
-    pos = np.arange(n)
-    first = np.maximum.accumulate(np.where(starts, pos, 0))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = pos - first
-    return rank
 
 
 def _person_key(ids: pd.Series) -> np.ndarray:
@@ -69,20 +70,6 @@ def _person_key(ids: pd.Series) -> np.ndarray:
         raise AllocationInputError(f"person_id: {duplicates} duplicate id(s), e.g. {', '.join(examples)}")
     positions: np.ndarray = codes.astype(np.int64)
     return positions
-
-
-def _positions(primary: np.ndarray, pid: np.ndarray) -> np.ndarray:
-    """Position of each row when sorted by (primary, pid): a unique integer per row."""
-    order = np.lexsort((pid, primary))
-    pos = np.empty(len(order), dtype=np.int64)
-    pos[order] = np.arange(len(order), dtype=np.int64)
-    return pos
-
-
-def _rank_within(sub: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """0-based rank of each row within its ``sub`` group, following ``pos``."""
-    order = np.argsort(sub.astype(np.int64) * max(len(pos), 1) + pos)
-    return _group_rank(order, sub)
 
 
 def _take(series: pd.Series, rows: np.ndarray) -> pd.Series:
@@ -113,18 +100,10 @@ def _validate(scored: pd.DataFrame, config: AgencyConfig) -> None:
             raise AllocationInputError("p_employed: probabilities must be between 0 and 1")
 
 
-def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> AllocationResult:
-    """Assign every person to INTENSIVE, EXTERNAL, LARGE_PORTFOLIO or UNALLOCATED.
-
-    See the module docstring for the rules. Deterministic and independent of row order.
-    """
-    if not isinstance(config, AgencyConfig):
-        config = parse_agency_config(config)
-    _validate(scored, config)
+def _pools(scored: pd.DataFrame, config: AgencyConfig) -> tuple[np.ndarray, list[ResolvedCapacity]]:
+    """Each row's agency group and each group's capacities."""
     n = len(scored)
     has_agency = "agency_id" in scored.columns
-
-    # --- agency groups and their capacities
     if config.agencies is not None:
         if not has_agency:
             raise AllocationInputError(
@@ -139,19 +118,108 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
             raise AllocationInputError(
                 f"agency_id: no entry under agencies: in the configuration for {', '.join(map(repr, unknown[:5]))}"
             )
-        pools = [config.for_agency(a) for a in agencies]
-    else:
-        if has_agency and config.agency_id is not None:
-            others = set(scored["agency_id"].dropna().astype(str)) - {config.agency_id}
-            if others or scored["agency_id"].isna().any():
+        return np.asarray(group, dtype=np.int64), [config.for_agency(a) for a in agencies]
+    if has_agency and config.agency_id is not None:
+        others = set(scored["agency_id"].dropna().astype(str)) - {config.agency_id}
+        if others or scored["agency_id"].isna().any():
+            raise AllocationInputError(
+                f"agency_id: the configuration is for agency {config.agency_id!r} but the table also holds "
+                f"{', '.join(map(repr, sorted(others)[:5])) or 'rows without agency'}"
+            )
+    return np.zeros(n, dtype=np.int64), [config.for_agency(None)]
+
+
+def _tier_rank(scored: pd.DataFrame, p: np.ndarray) -> np.ndarray:
+    """Tier order for ``last_within_tier`` (C, B, A): the scored tier, else the default bands on p."""
+    tiers = scored["tier"].astype(str).to_numpy() if "tier" in scored.columns else TierBands().tier(p)
+    ranks = pd.Series(tiers).map(TIER_RANK)
+    if ranks.isna().any():
+        raise AllocationInputError("tier: every row needs a tier A, B or C for priority.already_served")
+    ranked: np.ndarray = ranks.to_numpy(dtype=np.int64)
+    return ranked
+
+
+class _Referents:
+    """The named référents of every agency group: caseloads, and who already holds a place."""
+
+    def __init__(self, pools: list[ResolvedCapacity], group: np.ndarray, history: History) -> None:
+        self.ids: list[str] = []
+        self.group: list[int] = []
+        self.caseload: list[int] = []
+        index: dict[tuple[int, str], int] = {}
+        for g, pool in enumerate(pools):
+            for name in pool.referent_ids:
+                index[(g, name)] = len(self.ids)
+                self.ids.append(name)
+                self.group.append(g)
+                self.caseload.append(pool.caseload_per_referent)
+        self.index = index
+        self.continuing = np.zeros(len(self.ids), dtype=np.int64)
+        self.of_row = np.full(len(group), -1, dtype=np.int64)
+        for row in np.flatnonzero(history.ongoing):
+            g, name = int(group[row]), str(history.referent[row])
+            k = index.get((g, name))
+            if k is None:
+                known = ", ".join(pools[g].referent_ids) or "none"
                 raise AllocationInputError(
-                    f"agency_id: the configuration is for agency {config.agency_id!r} but the table also holds "
-                    f"{', '.join(map(repr, sorted(others)[:5])) or 'rows without agency'}"
+                    f"episodes: the ongoing episode of a person of {pools[g].agency_id or 'the pool'} is with "
+                    f"référent {name!r}, who is not among its référents ({known}); name them in referent_ids"
                 )
-        group = np.zeros(n, dtype=np.int64)
-        pools = [config.for_agency(None)]
-    group = np.asarray(group, dtype=np.int64)
-    cap_int = np.array([p.intensive_places for p in pools], dtype=np.int64)
+            self.of_row[row] = k
+            self.continuing[k] += 1
+        over = np.flatnonzero(self.continuing > np.asarray(self.caseload, dtype=np.int64))
+        if len(over):
+            k = int(over[0])
+            raise AllocationInputError(
+                f"episodes: référent {self.ids[k]!r} holds {int(self.continuing[k])} ongoing episodes but a caseload "
+                f"of {self.caseload[k]}; ongoing episodes are never cut short: raise caseload_per_referent"
+            )
+
+    def free_places(self, n_groups: int) -> np.ndarray:
+        free = np.asarray(self.caseload, dtype=np.int64) - self.continuing
+        return np.bincount(np.asarray(self.group, dtype=np.int64), weights=free, minlength=n_groups).astype(np.int64)
+
+    def give(self, rows: np.ndarray, group: np.ndarray, pos: np.ndarray) -> None:
+        """Hand the new intensive ``rows`` their référent: per agency in priority order, least filled first."""
+        if not len(rows):
+            return
+        rows = rows[np.lexsort((pos[rows], group[rows]))]
+        slot_group, slot_ref = referent_slots(
+            np.asarray(self.group, dtype=np.int64), np.asarray(self.caseload, dtype=np.int64), self.continuing
+        )
+        self.of_row[rows] = take_slots(group[rows], slot_group, slot_ref)
+
+    def loads(self, pools: list[ResolvedCapacity], new_rows: np.ndarray) -> pd.DataFrame:
+        new = np.bincount(self.of_row[new_rows], minlength=len(self.ids)) if len(self.ids) else np.zeros(0, int)
+        return pd.DataFrame(
+            {
+                "agency_id": [pools[g].agency_id for g in self.group],
+                "referent_id": self.ids,
+                "caseload": np.asarray(self.caseload, dtype=np.int64),
+                "continuing": self.continuing,
+                "new": new.astype(np.int64),
+                "load": (self.continuing + new).astype(np.int64),
+            }
+        )
+
+
+def allocate(
+    scored: pd.DataFrame, config: AgencyConfig, as_of: date, episodes: pd.DataFrame | None = None
+) -> AllocationResult:
+    """Assign every person to INTENSIVE, EXTERNAL, LARGE_PORTFOLIO or UNALLOCATED.
+
+    See the module docstring for the rules. ``episodes`` (person_id, referent_id, start_date,
+    end_date) gives model 2 its memory. Deterministic and independent of row order.
+    """
+    if not isinstance(config, AgencyConfig):
+        config = parse_agency_config(config)
+    _validate(scored, config)
+    n = len(scored)
+    has_agency = "agency_id" in scored.columns
+    group, pools = _pools(scored, config)
+    n_groups = len(pools)
+    history = read_history(scored["person_id"], episodes, as_of)
+    referents = _Referents(pools, group, history)
     cap_ext = np.array([p.external_provider_places for p in pools], dtype=np.int64)
     cap_lp = np.array(
         [np.iinfo(np.int64).max if p.large_portfolio_places is None else p.large_portfolio_places for p in pools],
@@ -165,31 +233,40 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
     key = key if config.priority.ascending else -key
     key = key + 0.0  # -0.0 and 0.0 tie
     eligible = ~scored["need"].isin(list(config.priority.excluded_needs)).to_numpy()
+    rule = config.priority.already_served if history.episodes else "ignore"
+    tier_rank = _tier_rank(scored, p) if rule == "last_within_tier" else None
 
-    pos_priority = _positions(key, pid)
-    pos_closest = _positions(-p + 0.0, pid)
+    pos_priority = priority_positions(key, pid, history.served, tier_rank, rule)
+    pos_closest = positions(-p + 0.0, pid)
 
-    # 1. intensive: eligible people, by priority key then person id, within the agency
-    rank0 = _rank_within(group * 2 + (~eligible), pos_priority)
-    intensive = eligible & (rank0 < cap_int[group])
+    # 1. intensive: ongoing episodes continue; the places left go to eligible people in priority order
+    continuing = history.ongoing
+    candidate = eligible & ~continuing
+    rank0 = rank_within(group * 2 + (~candidate), pos_priority)
+    new_intensive = candidate & (rank0 < referents.free_places(n_groups)[group])
+    intensive = continuing | new_intensive
+    new_rows = np.flatnonzero(new_intensive)
+    referents.give(new_rows, group, pos_priority)
     # 2. external: the rest, closest to employment first
-    rank_ext = _rank_within(group * 2 + intensive, pos_closest)
+    rank_ext = rank_within(group * 2 + intensive, pos_closest)
     external = ~intensive & (rank_ext < cap_ext[group])
     # 3. large portfolio: the rest, in priority order
     taken = intensive | external
-    rank_lp = _rank_within(group * 2 + taken, pos_priority)
+    rank_lp = rank_within(group * 2 + taken, pos_priority)
     portfolio = ~taken & (rank_lp < cap_lp[group])
 
     track_code = np.full(n, 3, dtype=np.int8)
     track_code[portfolio] = 2
     track_code[external] = 1
     track_code[intensive] = 0
-    rank = pd.array(np.where(eligible, rank0 + 1, 0), dtype="Int64")
-    rank[~eligible] = pd.NA
+    rank = pd.array(np.where(candidate, rank0 + 1, 0), dtype="Int64")
+    rank[~candidate] = pd.NA
 
-    # --- end dates (per agency: intensive_months may differ)
+    # --- end dates (per agency: intensive_months may differ); ongoing episodes keep theirs
     end_per_pool = np.array([np.datetime64(add_months(as_of, pl.intensive_months), "D") for pl in pools])
-    end = np.where(intensive, end_per_pool[group], np.datetime64("NaT", "D"))
+    end = np.where(new_intensive, end_per_pool[group], np.datetime64("NaT", "D"))
+    end = np.where(continuing, history.end, end)
+    referent_text = np.array([*referents.ids, None], dtype=object)[np.where(intensive, referents.of_row, -1)]
 
     # --- reasons: a handful of categories, never a per-row string
     excluded_label = " / ".join(f"« {NEEDS[x]} »" for x in config.priority.excluded_needs) or "—"
@@ -203,10 +280,11 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
         "Pas de place en accompagnement intensif ni chez le prestataire : suivi en portefeuille élargi.",
         f"Besoin {excluded_label} hors accompagnement intensif : suivi en portefeuille élargi.",
         "Aucune place disponible (intensif, prestataire, portefeuille élargi) : liste d'attente.",
+        "Accompagnement intensif en cours avec son référent de parcours, jusqu'à la fin prévue.",
     ]
     reason_code = np.select(
-        [intensive, external & eligible, external, portfolio & eligible, portfolio],
-        [0, 1, 2, 3, 4],
+        [continuing, new_intensive, external & eligible, external, portfolio & eligible, portfolio],
+        [6, 0, 1, 2, 3, 4],
         default=5,
     )
 
@@ -218,11 +296,13 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
     columns["track"] = pd.Categorical.from_codes(track_code[out_order], categories=list(TRACKS))
     columns["rank"] = rank[out_order]
     columns["end_date"] = pd.Series(end[out_order]).astype("datetime64[s]").to_numpy()
+    columns["referent_id"] = pd.array(referent_text[out_order], dtype="string")
+    columns["already_served"] = history.served[out_order]
     columns["reason_fr"] = pd.Categorical.from_codes(reason_code[out_order], categories=reasons)
     assignments = pd.DataFrame(columns)
 
     # --- capacity used
-    counts = np.zeros((len(pools), 4), dtype=np.int64)
+    counts = np.zeros((n_groups, 4), dtype=np.int64)
     np.add.at(counts, (group, track_code.astype(np.int64)), 1)
     cap_rows = []
     for g, pool in enumerate(pools):
@@ -234,7 +314,7 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
     capacity_used = pd.DataFrame(cap_rows)
     capacity_used["capacity"] = capacity_used["capacity"].astype("Int64")
 
-    # --- left out: eligible, no intensive place
+    # --- left out: eligible, no intensive place (the list, not only a count)
     lo = eligible & ~intensive
     lo_rows = np.flatnonzero(lo)
     lo_order = lo_rows[np.argsort(group[lo_rows] * max(n, 1) + rank0[lo_rows])]
@@ -244,8 +324,21 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
     left["rank"] = (rank0[lo_order] + 1).astype(np.int64)
     left["p_employed"] = p[lo_order]
     left["need"] = _take(scored["need"], lo_order)
+    if "tier" in scored.columns:
+        left["tier"] = _take(scored["tier"], lo_order)
     left["track"] = pd.Categorical.from_codes(track_code[lo_order], categories=list(TRACKS))
+    left["already_served"] = history.served[lo_order]
     left_out = pd.DataFrame(left)
+
+    # --- the episodes this allocation starts (to record), in output order
+    started = new_rows[np.argsort(group[new_rows] * max(n, 1) + pid[new_rows])]
+    episode_cols: dict[str, Any] = {"person_id": _take(scored["person_id"], started)}
+    if has_agency:
+        episode_cols["agency_id"] = _take(scored["agency_id"], started)
+    episode_cols["referent_id"] = pd.array(referent_text[started], dtype="string")
+    episode_cols["start_date"] = pd.Series(np.full(len(started), np.datetime64(as_of, "D"))).astype("datetime64[s]")
+    episode_cols["planned_end_date"] = pd.Series(end[started]).astype("datetime64[s]")
+    new_episodes = pd.DataFrame(episode_cols)
 
     by_group = group_shares(scored, track_code)
     totals = {t: int(counts[:, k].sum()) for k, t in enumerate(TRACKS)}
@@ -257,4 +350,12 @@ def allocate(scored: pd.DataFrame, config: AgencyConfig, as_of: date) -> Allocat
         as_of=as_of,
         config=config,
         counts=totals,
+        referent_loads=referents.loads(pools, new_rows),
+        new_episodes=new_episodes,
+        history={
+            "episodes_considered": history.episodes,
+            "continuing": int(continuing.sum()),
+            "already_served": int(history.served.sum()),
+            "rule": rule,
+        },
     )

@@ -47,7 +47,10 @@ class AllocationResult:
     others. ``capacity_used``: agency_id, track, capacity (empty = unlimited), used.
     ``left_out``: eligible people who got no intensive place, with rank and p_employed.
     ``by_group``: group_column, group_value, track, count, share (shares sum to 1 per
-    group value).
+    group value). ``referent_loads``: agency_id, referent_id, caseload, continuing, new, load.
+    ``new_episodes``: the intensive episodes this allocation starts (person_id, [agency_id],
+    referent_id, start_date, planned_end_date), to be recorded. ``history``: what the memory
+    of past episodes changed (episodes considered, continuing, already served, rule).
     """
 
     assignments: pd.DataFrame
@@ -57,6 +60,9 @@ class AllocationResult:
     as_of: date
     config: AgencyConfig
     counts: dict[str, int] = field(default_factory=dict)
+    referent_loads: pd.DataFrame | None = None
+    new_episodes: pd.DataFrame | None = None
+    history: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         cap = []
@@ -79,12 +85,26 @@ class AllocationResult:
             }
             for r in self.by_group.itertuples(index=False)
         ]
+        referents = [
+            {
+                "agency_id": None if pd.isna(r.agency_id) else str(r.agency_id),
+                "referent_id": str(r.referent_id),
+                "caseload": int(r.caseload),
+                "continuing": int(r.continuing),
+                "new": int(r.new),
+                "load": int(r.load),
+            }
+            for r in (self.referent_loads.itertuples(index=False) if self.referent_loads is not None else ())
+        ]
         return {
             "as_of": self.as_of.isoformat(),
             "people": len(self.assignments),
             "tracks": {t: int(self.counts.get(t, 0)) for t in TRACKS},
             "capacity": cap,
             "left_out_count": len(self.left_out),
+            "new_episodes": 0 if self.new_episodes is None else len(self.new_episodes),
+            "history": self.history,
+            "referents": referents,
             "by_group": groups,
             "config": self.config.model_dump(mode="json"),
         }
@@ -132,17 +152,28 @@ def summary_path(out_path: str | Path) -> Path:
     return out_path.with_name(out_path.stem + ".summary.json")
 
 
+def left_out_path(out_path: str | Path) -> Path:
+    """The left-out list beside ``out_path``: ``alloc.parquet`` → ``alloc.left_out.parquet`` (or ``.csv``)."""
+    out_path = Path(out_path)
+    return out_path.with_name(out_path.stem + ".left_out" + out_path.suffix)
+
+
 def write_allocation(result: AllocationResult, out_path: str | Path) -> tuple[Path, Path]:
-    """Write the assignments (Parquet or CSV by extension) and ``<stem>.summary.json``."""
+    """Write the assignments (Parquet or CSV by extension), the eligible people left out of
+    intensive support beside them (:func:`left_out_path`) and ``<stem>.summary.json``."""
     from features.io import write_table
 
     out_path = Path(out_path)
+    csv = out_path.suffix.lower() == ".csv"
     frame = result.assignments.copy()
-    frame["track"] = frame["track"].astype(str)
-    frame["reason_fr"] = frame["reason_fr"].astype(str)
-    if out_path.suffix.lower() == ".csv":
+    for col in ("track", "reason_fr"):
+        frame[col] = frame[col].astype(str)
+    if csv:
         frame["end_date"] = frame["end_date"].dt.strftime("%Y-%m-%d")
     write_table(frame, out_path)
+    left = result.left_out.copy()
+    left["track"] = left["track"].astype(str)
+    write_table(left, left_out_path(out_path))
     side = summary_path(out_path)
     side.write_text(result.to_json(indent=2) + "\n", encoding="utf-8")
     return out_path, side

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from batch.proposal import PROPOSAL_COLUMNS
 from batch.review import CHANGE_COLUMNS, ReviewInputError, review, write_review
 from features.io import read_table, write_table
 from features.validation import DataValidationError
@@ -104,7 +105,7 @@ def world(population: pd.DataFrame, model, tmp_path_factory: pytest.TempPathFact
 def test_review_finds_exactly_the_planted_changes(world, model) -> None:
     result = review(world["data"], world["store"], model, AS_OF, model_version="v2")
     changes = result.changes
-    assert list(changes.columns) == list(CHANGE_COLUMNS)
+    assert list(changes.columns) == [*CHANGE_COLUMNS, *PROPOSAL_COLUMNS]
     assert dict(zip(changes["person_id"], changes["changed"], strict=True)) == world["planted"]
     assert result.counts == {
         "due": DUE,
@@ -132,6 +133,41 @@ def test_review_finds_exactly_the_planted_changes(world, model) -> None:
             if entry["value_changed"] and entry["field"] in world["edited"][row.person_id]:
                 assert entry["old_display"] in row.moved_factors
                 assert "→" in row.moved_factors
+
+
+def test_the_new_path_is_proposed_for_everyone_who_moved(world, model) -> None:
+    """Model 1's recommendation for the new need and tier, with the current barriers, from the review date,
+    exactly as ``policy.recommend`` gives it to the service; the modality change against the recorded path."""
+    from policy import recommend
+
+    result = review(world["data"], world["store"], model, AS_OF)
+    changes = result.changes
+    assert len(changes) == PLANTED
+    current = world["frame"].set_index("person_id")
+    changed_modality = 0
+    for row in changes.itertuples(index=False):
+        profile = current.loc[row.person_id].to_dict()
+        expected = recommend(row.new_need, row.new_tier, profile, AS_OF)
+        assert row.proposed_rule_id == expected.rule_id
+        assert row.proposed_modality == expected.modality
+        assert row.proposed_parcours == expected.parcours
+        assert row.proposed_duration_months == expected.duration_months
+        assert row.proposed_milestone_date == expected.milestone_date
+        assert row.proposed_offers == ";".join(o.id for o in expected.offers)
+        recorded = world["suggestions"][row.person_id].recommendation
+        assert row.recorded_modality == recorded.modality
+        if recorded.modality == expected.modality:
+            assert row.modality_change == ""
+            assert "(inchangée)" in row.proposal_fr
+        else:
+            changed_modality += 1
+            assert row.modality_change == f"{recorded.modality} → {expected.modality}"
+            assert "avant\u202f:" in row.proposal_fr
+        assert row.proposal_fr.startswith("Nouveau parcours proposé pour le besoin «\u00a0")
+        assert "Le conseiller décide" in row.proposal_fr
+    summary = result.summary()
+    assert summary["new_path_proposed"] == PLANTED
+    assert summary["modality_changes"] == changed_modality
 
 
 def test_changed_values_are_shown_with_the_stored_value(world, model) -> None:

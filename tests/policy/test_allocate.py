@@ -19,6 +19,7 @@ from policy import (
     AllocationInputError,
     AllocationResult,
     allocate,
+    left_out_path,
     load_agency_config,
     parse_agency_config,
     summary_path,
@@ -381,9 +382,16 @@ def test_write_allocation_parquet_and_csv(tmp_path):
         assert all(c["capacity"] is None or c["used"] <= c["capacity"] for c in summary["capacity"])
         assert summary["by_group"]
         assert summary["config"]["caseload_per_referent"] == 10
+        # the left-out list is written beside the assignments, not only counted
+        left = left_out_path(out)
+        assert left == tmp_path / ("alloc.left_out" + out.suffix)
+        back_left = pd.read_parquet(left) if name.endswith("parquet") else pd.read_csv(left, dtype=str)
+        assert back_left["person_id"].tolist() == result.left_out["person_id"].tolist()
+        assert back_left["rank"].astype(int).tolist() == result.left_out["rank"].tolist()
+        assert back_left["track"].astype(str).tolist() == result.left_out["track"].astype(str).tolist()
     csv = (tmp_path / "alloc.csv").read_text(encoding="utf-8").splitlines()
-    assert csv[0] == "person_id,agency_id,track,rank,end_date,reason_fr"
-    assert any(",INTENSIVE,1,2025-09-30," in line for line in csv)
+    assert csv[0] == "person_id,agency_id,track,rank,end_date,referent_id,already_served,reason_fr"
+    assert any(",INTENSIVE,1,2025-09-30,A1-REF01,False," in line for line in csv)
 
 
 # --------------------------------------------------------------------------- config and input errors
