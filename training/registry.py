@@ -29,6 +29,7 @@ from core.thresholds import GATE_FAIRNESS_BOUNDS, GATE_TOLERANCE, GATED_METRICS
 from models.loading import PYFUNC_PATH
 from models.pyfunc import ARTIFACT_KEY
 from models.registry import champion_version
+from models.registry import configure as configure  # re-exported: training.run, jalon models, tests
 from models.segmentation import SegmentationModel
 
 _RUNTIME_PACKAGES = (
