@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core import french
+
 Role = Literal["id", "protected", "sensitive", "feature", "label", "truth"]
 Kind = Literal["string", "category", "integer", "number", "boolean"]
 
@@ -43,6 +45,9 @@ class Field:
         nullable: whether a value may be missing (an unanswered self-assessment).
         phrase_fr: template of the French sentence describing the value in an
             explanation; ``{value}`` is the displayed value.
+        unit_fr: singular and plural of the unit of a count (``{value}`` becomes « 1 mois
+            travaillé », « 6,5 ans »: French plural from 2, never « an(s) »).
+        phrase_zero_fr: the sentence for a count of zero (« Aucun mois travaillé… »).
     """
 
     name: str
@@ -58,6 +63,8 @@ class Field:
     phrase_fr: str | None = None
     phrase_true_fr: str | None = None
     phrase_false_fr: str | None = None
+    unit_fr: tuple[str, str] | None = None
+    phrase_zero_fr: str | None = None
 
     @property
     def is_model_input(self) -> bool:
@@ -92,8 +99,8 @@ class Field:
             return str(int(float(value)))
         if self.kind == "number":
             if self.name == "local_unemployment_rate":
-                return f"{float(value) * 100:.1f} %".replace(".", ",")
-            return f"{float(value):.2f}".replace(".", ",").rstrip("0").rstrip(",")
+                return french.percent(float(value), 1)
+            return french.number(round(float(value), 2))
         return str(value)
 
     def sentence_fr(self, value: object) -> str:
@@ -105,7 +112,12 @@ class Field:
             template = self.phrase_true_fr if bool(value) else self.phrase_false_fr
             if template:
                 return template
+        if self.phrase_zero_fr and float(value) == 0:  # type: ignore[arg-type]
+            return self.phrase_zero_fr
         shown = self.display_value(value)
+        if self.unit_fr is not None:
+            singular, plural = self.unit_fr
+            shown = f"{shown} {singular if abs(float(value)) < 2 else plural}"  # type: ignore[arg-type]
         if self.kind == "category" and len(shown) > 1 and shown[1].islower():
             shown = shown[0].lower() + shown[1:]  # "Logement précaire", but "Dernier contrat CDD"
         if self.phrase_fr:
@@ -126,6 +138,11 @@ NEEDS: dict[str, str] = {
     "BUSINESS_CREATION": "Créer ou reprendre une entreprise",
 }
 NEED_CODES: tuple[str, ...] = tuple(NEEDS)
+
+#: The need a person names themself, asked before the tool's suggestion is shown: one of
+#: the six needs, or « ne sait pas » (UNKNOWN).
+PERSON_VIEWS: dict[str, str] = {**NEEDS, "UNKNOWN": "Ne sait pas"}
+PERSON_VIEW_CODES: tuple[str, ...] = tuple(PERSON_VIEWS)
 
 TIERS: dict[str, str] = {
     "A": "Proche de l'emploi",
@@ -210,12 +227,12 @@ FIELDS: tuple[Field, ...] = (
             "EXECUTIVE",
         ),
         code_labels_fr={
-            "UNSKILLED_WORKER": "Ouvrier non qualifié",
-            "SKILLED_WORKER": "Ouvrier qualifié",
-            "UNSKILLED_EMPLOYEE": "Employé non qualifié",
-            "SKILLED_EMPLOYEE": "Employé qualifié",
-            "TECHNICIAN": "Technicien",
-            "SUPERVISOR": "Agent de maîtrise",
+            "UNSKILLED_WORKER": "Ouvrier·ère non qualifié·e",
+            "SKILLED_WORKER": "Ouvrier·ère qualifié·e",
+            "UNSKILLED_EMPLOYEE": "Employé·e non qualifié·e",
+            "SKILLED_EMPLOYEE": "Employé·e qualifié·e",
+            "TECHNICIAN": "Technicien·ne",
+            "SUPERVISOR": "Agent·e de maîtrise",
             "EXECUTIVE": "Cadre",
         },
         phrase_fr="Qualification {value}",
@@ -238,7 +255,9 @@ FIELDS: tuple[Field, ...] = (
         "parcours",
         minimum=0,
         maximum=50,
-        phrase_fr="{value} an(s) d'expérience dans le métier recherché",
+        phrase_fr="{value} d'expérience dans le métier recherché",
+        unit_fr=("an", "ans"),
+        phrase_zero_fr="Pas d'expérience dans le métier recherché",
     ),
     Field(
         "registration_months",
@@ -248,7 +267,9 @@ FIELDS: tuple[Field, ...] = (
         "situation",
         minimum=0,
         maximum=240,
-        phrase_fr="Inscrit depuis {value} mois",
+        phrase_fr="Inscription depuis {value}",
+        unit_fr=("mois", "mois"),
+        phrase_zero_fr="Inscription de ce mois-ci",
     ),
     Field(
         "past_registrations_5y",
@@ -258,7 +279,9 @@ FIELDS: tuple[Field, ...] = (
         "situation",
         minimum=0,
         maximum=20,
-        phrase_fr="{value} inscription(s) antérieure(s) en 5 ans",
+        phrase_fr="{value} en 5 ans",
+        unit_fr=("inscription antérieure", "inscriptions antérieures"),
+        phrase_zero_fr="Aucune inscription antérieure en 5 ans",
     ),
     Field(
         "category",
@@ -282,7 +305,9 @@ FIELDS: tuple[Field, ...] = (
         "parcours",
         minimum=0,
         maximum=24,
-        phrase_fr="{value} mois travaillés sur les 24 derniers",
+        phrase_fr="{value} sur les 24 derniers",
+        unit_fr=("mois travaillé", "mois travaillés"),
+        phrase_zero_fr="Aucun mois travaillé sur les 24 derniers",
     ),
     Field(
         "last_contract",
@@ -296,7 +321,7 @@ FIELDS: tuple[Field, ...] = (
             "CDI": "CDI",
             "CDD": "CDD",
             "INTERIM": "Intérim",
-            "SELF_EMPLOYED": "Indépendant",
+            "SELF_EMPLOYED": "Travail indépendant",
         },
         phrase_fr="Dernier contrat {value}",
     ),
@@ -304,10 +329,10 @@ FIELDS: tuple[Field, ...] = (
         "unemployment_benefit",
         "feature",
         "boolean",
-        "Indemnisé (ARE)",
+        "Indemnisation chômage (ARE)",
         "situation",
-        phrase_true_fr="Indemnisé au titre de l'ARE",
-        phrase_false_fr="Non indemnisé (ARE)",
+        phrase_true_fr="Perçoit l'allocation chômage (ARE)",
+        phrase_false_fr="Ne perçoit pas l'allocation chômage (ARE)",
     ),
     Field(
         "benefit_days_left",
@@ -317,7 +342,9 @@ FIELDS: tuple[Field, ...] = (
         "situation",
         minimum=0,
         maximum=1095,
-        phrase_fr="{value} jours d'indemnisation restants",
+        phrase_fr="{value}",
+        unit_fr=("jour d'indemnisation restant", "jours d'indemnisation restants"),
+        phrase_zero_fr="Aucun jour d'indemnisation restant",
     ),
     Field(
         "rsa_recipient",
@@ -440,10 +467,10 @@ FIELDS: tuple[Field, ...] = (
         "single_parent",
         "feature",
         "boolean",
-        "Parent isolé",
+        "Élève seul·e ses enfants (famille monoparentale)",
         "freins",
-        phrase_true_fr="Parent isolé",
-        phrase_false_fr="Pas parent isolé",
+        phrase_true_fr="Élève seul·e ses enfants",
+        phrase_false_fr="N'élève pas seul·e ses enfants",
     ),
     Field(
         "health_limitation",
@@ -470,14 +497,14 @@ FIELDS: tuple[Field, ...] = (
         "boolean",
         "Projet de création d'entreprise",
         "auto_evaluation",
-        phrase_true_fr="Intéressé par la création d'entreprise",
+        phrase_true_fr="Intérêt pour la création d'entreprise",
         phrase_false_fr="Pas de projet de création d'entreprise",
     ),
     Field(
         "qpv_resident",
         "feature",
         "boolean",
-        "Résident d'un quartier prioritaire (QPV)",
+        "Réside dans un quartier prioritaire (QPV)",
         "situation",
         phrase_true_fr="Réside en quartier prioritaire",
         phrase_false_fr="Ne réside pas en quartier prioritaire",
@@ -495,7 +522,7 @@ FIELDS: tuple[Field, ...] = (
         "local_unemployment_rate",
         "feature",
         "number",
-        "Taux de chômage local",
+        "Taux de chômage local (%)",
         "situation",
         minimum=0.02,
         maximum=0.25,

@@ -170,6 +170,11 @@ class SegmentationModel:
     def has_employability(self) -> bool:
         return self.emp_pipeline is not None
 
+    @property
+    def boosters(self) -> tuple[lgb.Booster | None, lgb.Booster | None]:
+        """The need and employability boosters (None for a model without that label)."""
+        return self._need_booster, self._emp_booster
+
     def set_threads(self, n: int) -> None:
         """LightGBM threads for prediction (one per worker when serving several workers)."""
         for pipeline in (self.need_pipeline, self.emp_pipeline):
