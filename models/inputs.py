@@ -7,10 +7,13 @@ missing value is then read as 0: an age of 0, a branch the model never learned).
 age and disability recognition on a model trained without missing values changed the tier
 for 27.6% of 2,000 people and the need for 10.7%.
 
-So an input the model splits on is **required** unless every split on it learned where
-missing values go; an input it never splits on has no effect and may be left out.
-Read from the boosters, the rule holds for any registered model, old or new, whatever
-data it was trained on.
+So an input the model splits on is **required** unless training saw it missing; an input
+it never splits on has no effect and may be left out. A model trained since this was
+recorded carries the exact list (``SegmentationModel.inputs_seen_missing``). For an older
+model it is read from the boosters: a numeric split says it directly; a categorical split
+does not (LightGBM also puts rare categories in its « missing » bin), so a categorical
+input counts as seen missing only when the spec declared it nullable and every split on it
+has a learned direction for missing values.
 """
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ class InputRequirements:
     unused: tuple[str, ...]
 
     def to_dict(self) -> dict[str, list[str]]:
-        return {"required": list(self.required), "may_be_missing": list(self.may_be_missing), "unused": list(self.unused)}
+        return {
+            "required": list(self.required),
+            "may_be_missing": list(self.may_be_missing),
+            "unused": list(self.unused),
+        }
 
 
 def _split_missing_types(booster: lgb.Booster) -> dict[int, set[str]]:
@@ -54,8 +61,20 @@ def _split_missing_types(booster: lgb.Booster) -> dict[int, set[str]]:
     return seen
 
 
-def input_requirements(feature_names: Sequence[str], boosters: Iterable[lgb.Booster | None]) -> InputRequirements:
-    """:class:`InputRequirements` of the model whose boosters take ``feature_names`` in that order."""
+def input_requirements(
+    feature_names: Sequence[str],
+    boosters: Iterable[lgb.Booster | None],
+    seen_missing: Iterable[str] | None = None,
+    categorical: Iterable[str] = (),
+    nullable: Iterable[str] = (),
+) -> InputRequirements:
+    """:class:`InputRequirements` of the model whose boosters take ``feature_names`` in that order.
+
+    ``seen_missing``: the inputs training saw missing, when the model recorded them; else
+    they are read from the splits (``categorical`` inputs also need to be ``nullable``).
+    """
+    known = None if seen_missing is None else set(seen_missing)
+    categorical, nullable = set(categorical), set(nullable)
     types: dict[int, set[str]] = {}
     for booster in boosters:
         if booster is None:
@@ -67,10 +86,12 @@ def input_requirements(feature_names: Sequence[str], boosters: Iterable[lgb.Boos
         kinds = types.get(index)
         if not kinds:
             unused.append(name)
-        elif kinds == {"NaN"}:
-            optional.append(name)
+            continue
+        if known is not None:
+            learned = name in known
         else:
-            required.append(name)
+            learned = kinds == {"NaN"} and (name not in categorical or name in nullable)
+        (optional if learned else required).append(name)
     return InputRequirements(tuple(required), tuple(optional), tuple(unused))
 
 

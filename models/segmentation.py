@@ -134,6 +134,9 @@ class SegmentationModel:
     tier_bands: TierBands = field(default_factory=TierBands)
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     top_factors: int = 6
+    #: Inputs the training rows left missing somewhere (None for models trained before this
+    #: was recorded: :mod:`models.inputs` then reads it from the boosters' splits).
+    inputs_seen_missing: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self._prepare()

@@ -193,7 +193,8 @@ class ContestsMixin:
     def open_contests(self) -> list[ContestRecord]:
         """Contests waiting for their re-examination, the longest-waiting first."""
         with self._read() as conn:
-            return self._load_contests(conn, ~sa.exists().where(contest_outcomes.c.contest_id == contests.c.contest_id))
+            # The outcomes are outer-joined by _load_contests: open = no outcome row.
+            return self._load_contests(conn, contest_outcomes.c.contest_id.is_(None))
 
     def record_contest_outcome(
         self,

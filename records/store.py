@@ -313,6 +313,18 @@ class DecisionStore(ContestsMixin):
         decision = next(d for d in suggestion.decisions if d.decision_id == decision_id)
         return suggestion, decision
 
+    def person_ids(self, suggestion_ids: list[str]) -> dict[str, str]:
+        """The pseudonymous person id of each suggestion (for lists of decisions)."""
+        found: dict[str, str] = {}
+        with self._read() as conn:
+            for start in range(0, len(suggestion_ids), _IN_CHUNK):
+                chunk = suggestion_ids[start : start + _IN_CHUNK]
+                query = sa.select(suggestions.c.suggestion_id, suggestions.c.person_id).where(
+                    suggestions.c.suggestion_id.in_(chunk)
+                )
+                found.update({sid: pid for sid, pid in conn.execute(query)})
+        return found
+
     def decisions_by_advisor(self, advisor_id: str, limit: int = 20) -> list[DecisionRecord]:
         """The advisor's most recent decisions (revisions included), most recent first."""
         if not isinstance(limit, int) or limit < 0:

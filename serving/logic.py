@@ -67,7 +67,14 @@ class Advisory:
         self.catalogue = catalogue or load_catalogue()
         self._policy_fields = policy_fields(self.catalogue)
         #: Inputs the model needs (split on, never seen missing in training): see models.inputs.
-        self.inputs: InputRequirements = input_requirements(model.feature_names, model.boosters)
+        spec = model.spec
+        self.inputs: InputRequirements = input_requirements(
+            model.feature_names,
+            model.boosters,
+            seen_missing=getattr(model, "inputs_seen_missing", None),
+            categorical=[c.name for c in spec.inputs if c.type == "categorical"],
+            nullable=[c.name for c in spec.inputs if c.nullable],
+        )
 
     def check_inputs(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Refuse a profile that leaves out an input the model never saw missing in training.
@@ -218,8 +225,9 @@ class Advisory:
         return self.store.decisions_by_advisor(principal.subject, limit=limit)
 
 
-def decision_to_dict(record: DecisionRecord) -> dict[str, Any]:
+def decision_to_dict(record: DecisionRecord, person_id: str | None = None) -> dict[str, Any]:
     return {
+        "person_id": person_id,
         "decision_id": record.decision_id,
         "suggestion_id": record.suggestion_id,
         "advisor_id": record.advisor_id,

@@ -59,6 +59,7 @@ class DecisionIn(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    person_id: str | None = Field(default=None, description="the person's pseudonymous id (lists of decisions)")
     decision_id: str
     suggestion_id: str
     advisor_id: str

@@ -178,11 +178,10 @@ class Jalon:
 
     @bentoml.api(route="/my_decisions")
     def my_decisions(self, ctx: bentoml.Context, limit: int = 20) -> list[DecisionOut]:
-        """The signed-in advisor's most recent decisions."""
-        return [
-            DecisionOut.model_validate(logic.decision_to_dict(r))
-            for r in self.advisory.my_decisions(_principal(ctx), min(limit, 200))
-        ]
+        """The signed-in advisor's most recent decisions, with each person's pseudonymous id."""
+        records = self.advisory.my_decisions(_principal(ctx), min(limit, 200))
+        persons = self.advisory.store.person_ids(sorted({r.suggestion_id for r in records}))
+        return [DecisionOut.model_validate(logic.decision_to_dict(r, persons.get(r.suggestion_id))) for r in records]
 
     @bentoml.api(route="/whoami")
     def whoami(self, ctx: bentoml.Context) -> dict[str, Any]:
@@ -209,7 +208,7 @@ class Jalon:
         principal = _principal(request)
         return {
             "suggestion": logic.suggestion_to_dict(found),
-            "decisions": [logic.decision_to_dict(d) for d in found.decisions],
+            "decisions": [logic.decision_to_dict(d, found.person_id) for d in found.decisions],
             "contests": [contest_to_dict(c, principal) for c in self.contests.for_suggestion(suggestion_id)],
         }
 

@@ -1,48 +1,37 @@
-/* Jalon advisor page: sign in, profile -> suggestion, decision, recent decisions, report.
+/* Jalon advisor page: sign in, the person's own view, profile -> suggestion, decision, recent decisions.
  *
  * Vanilla JS, no dependency. Every value coming from the API is written with textContent
  * (never innerHTML). The bearer token lives in sessionStorage only (this tab, until it is
  * closed). API paths are relative to the page (/ui/ -> ../suggest), so the page also
- * works behind a reverse proxy that adds a prefix.
+ * works behind a reverse proxy that adds a prefix. French formatting: jalon-format.js;
+ * contract, contests and re-examination: jalon-person.js (through window.JalonApp).
+ *
+ * A shown suggestion belongs to the profile it was computed from: any change to the form
+ * (a field, the person's own view, « Charger un exemple », « Vider ») withdraws it and its
+ * decision form, so a decision can never be recorded for another profile than the one shown.
  */
 (function () {
   "use strict";
 
+  var F = window.JalonFormat;
   var TOKEN_KEY = "jalon.token";
   var API_BASE = new URL("../", window.location.href);
   var ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-  var MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-    "septembre", "octobre", "novembre", "décembre"];
-  var NBSP = "\u00a0";
 
-  var state = { token: null, who: null, suggestion: null, decided: false };
+  var state = { token: null, who: null, suggestion: null, decided: false, personView: null, inputs: null, reexam: null };
   var $ = function (id) { return document.getElementById(id); };
   var labels = JSON.parse($("jalon-labels").textContent);
+  var REFERENCE = JSON.parse($("jalon-reference").textContent);
   var NEED_LABELS = Object.fromEntries(labels.needs);
   var TIER_LABELS = Object.fromEntries(labels.tiers);
+  var VIEW_LABELS = Object.fromEntries(labels.person_views);
+  var SENSITIVE = labels.sensitive || [];
   var EXAMPLE = JSON.parse($("jalon-example").textContent);
+  var pct = F.pct, dateFr = F.dateFr;
 
-  // ------------------------------------------------------------------ formatting
-
-  function pct(p) { return (p === null || p === undefined) ? "—" : Math.round(p * 100) + NBSP + "%"; }
-  function num(x, digits) { return Number(x).toFixed(digits).replace(".", ","); }
-  function signed(x) { return (x >= 0 ? "+" : "−") + num(Math.abs(x), 2); }
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function dateFr(iso) {
-    if (!iso) return "—";
-    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
-    if (!m) return iso;
-    if (iso.length > 10) { // a timestamp: show it in the browser's local time
-      var d = new Date(iso);
-      if (!isNaN(d)) {
-        return d.getDate() + " " + MONTHS[d.getMonth()] + " " + d.getFullYear() + " à " + pad(d.getHours()) + ":" + pad(d.getMinutes());
-      }
-    }
-    var day = Number(m[3]);
-    return (day === 1 ? "1er" : String(day)) + " " + MONTHS[Number(m[2]) - 1] + " " + m[1];
-  }
   function needLabel(code) { return NEED_LABELS[code] || code || "—"; }
   function tierLabel(code) { return code ? code + " — " + (TIER_LABELS[code] || "") : "—"; }
+  function viewLabel(code) { return code ? (VIEW_LABELS[code] || code) : "non recueilli"; }
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -64,18 +53,12 @@
 
   // ------------------------------------------------------------------ API
 
-  function ApiError(status, body) {
-    this.status = status;
-    this.body = body;
-  }
+  function ApiError(status, body) { this.status = status; this.body = body; }
 
   function api(method, path, body, token) {
     var headers = { "Authorization": "Bearer " + (token || state.token), "Accept": "application/json" };
     var init = { method: method, headers: headers, cache: "no-store", credentials: "omit" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
+    if (body !== undefined) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
     return fetch(new URL(path, API_BASE), init).then(function (res) {
       return res.text().then(function (text) {
         var data = text;
@@ -83,9 +66,7 @@
         if (!res.ok) throw new ApiError(res.status, data);
         return data;
       });
-    }, function () {
-      throw new ApiError(0, null);
-    });
+    }, function () { throw new ApiError(0, null); });
   }
 
   /** The server's own words (error and detail messages), shown as they are. */
@@ -96,12 +77,8 @@
     var parts = [];
     if (body.error) parts.push(String(body.error));
     if (Array.isArray(body.detail)) {
-      body.detail.forEach(function (d) {
-        parts.push((Array.isArray(d.loc) ? d.loc.join(".") + " : " : "") + (d.msg || ""));
-      });
-    } else if (typeof body.detail === "string") {
-      parts.push(body.detail);
-    }
+      body.detail.forEach(function (d) { parts.push((Array.isArray(d.loc) ? d.loc.join(".") + " : " : "") + (d.msg || "")); });
+    } else if (typeof body.detail === "string") parts.push(body.detail);
     return parts.join(" — ");
   }
 
@@ -111,7 +88,13 @@
     [/already has a decision/i, "Cette suggestion a déjà une décision : enregistrez une révision."],
     [/no such suggestion/i, "Cette suggestion est introuvable."],
     [/only their own/i, "Vous ne pouvez consulter ou décider que vos propres suggestions."],
-    [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."]
+    [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."],
+    [/required by the served model/i, "Information obligatoire pour ce modèle : il ne l'a jamais vue manquer à l'apprentissage."],
+    [/being re-examined/i, "Cette décision est contestée et en cours de réexamen par un autre conseiller."],
+    [/already has an open contest/i, "Une contestation de cette décision est déjà en cours de réexamen."],
+    [/nothing to contest/i, "Il n'y a pas encore de décision à contester."],
+    [/another advisor than/i, "Le réexamen est fait par un autre conseiller que celui qui a pris la décision."],
+    [/already re-examined/i, "Cette contestation a déjà été réexaminée."]
   ];
 
   /** A French message for one pydantic error item. */
@@ -168,17 +151,20 @@
     $("token").value = "";
     $("profile-title").focus();
     announce("Connecté en tant que " + who.subject + ".");
+    api("POST", "model_inputs", {}).then(applyModelInputs, function () { /* keep the schema's defaults */ });
     loadRecent();
+    document.dispatchEvent(new CustomEvent("jalon:signedin"));
   }
 
   function signOut(message) {
     sessionStorage.removeItem(TOKEN_KEY);
     state.token = null;
     state.who = null;
-    state.suggestion = null;
+    withdrawSuggestion(false);
+    // Nobody is signed in: the banner names nobody (the last advisor's name is erased, not just hidden).
+    ["who-subject", "who-role", "who-model"].forEach(function (id) { $(id).textContent = ""; });
     show($("who"), false);
     show($("workspace"), false);
-    show($("suggestion"), false);
     show($("signin"), true);
     var e = $("signin-error");
     e.textContent = message || "";
@@ -215,6 +201,7 @@
 
   var profileForm = $("profile-form");
   function inputs() { return Array.prototype.slice.call(profileForm.querySelectorAll("[data-kind]")); }
+  function field(name) { return profileForm.querySelector('[data-kind][name="' + name + '"]'); }
   function labelOf(input) {
     var label = profileForm.querySelector('label[for="' + input.id + '"]');
     return label ? label.textContent.replace(/\s*\*\s*$/, "").trim() : input.name;
@@ -225,7 +212,7 @@
     if (p) { p.textContent = message; show(p, true); }
   }
   function clearFieldErrors() {
-    inputs().forEach(function (input) {
+    inputs().concat([$("person-view")]).forEach(function (input) {
       input.removeAttribute("aria-invalid");
       var p = $(input.id + "-error");
       if (p) { p.textContent = ""; show(p, false); }
@@ -233,6 +220,58 @@
     clear($("profile-error-list"));
     show($("profile-errors"), false);
     show($("profile-server-message"), false);
+  }
+
+  /** Which inputs the served model needs: « Non renseigné » only where training saw the input missing. */
+  function applyModelInputs(spec) {
+    state.inputs = spec;
+    (spec.required || []).forEach(function (name) {
+      var input = field(name);
+      if (!input || input.required) return;
+      input.required = true;
+      input.setAttribute("aria-required", "true");
+      var label = profileForm.querySelector('label[for="' + input.id + '"]');
+      if (label && !label.querySelector("abbr")) label.appendChild(el("abbr", { title: "obligatoire", text: " *" }));
+      var empty = input.tagName === "SELECT" ? input.querySelector('option[value=""]') : null;
+      if (empty) empty.textContent = "— choisir —";
+      var hint = $(input.id + "-hint");
+      if (hint) hint.textContent = "Donnée sensible, utilisée par le modèle et auditée. Obligatoire : ce modèle ne l'a jamais vue manquer à l'apprentissage.";
+    });
+    (spec.may_be_missing || []).forEach(function (name) {
+      var input = field(name);
+      var hint = input && $(input.id + "-hint");
+      if (input && !input.required && hint && SENSITIVE.indexOf(name) >= 0) {
+        hint.textContent = "Donnée sensible, utilisée par le modèle et auditée. Facultatif : « Non renseigné » possible.";
+      }
+    });
+  }
+
+  /** Local unemployment and occupation tension come from the reference table, not from typing. */
+  function applyReference() {
+    var agency = (field("agency_id").value || "").trim(), domain = field("target_occupation_domain").value;
+    var values = {
+      local_unemployment_rate: REFERENCE.unemployment[agency],
+      occupation_tension: (REFERENCE.tension[agency] || {})[domain]
+    };
+    Object.keys(values).forEach(function (name) {
+      var input = field(name), note = $(input.id + "-reference"), v = values[name];
+      if (typeof v === "number") {
+        writeNumber(input, v);
+        input.readOnly = true;
+        note.textContent = "Rempli d'après l'agence " + agency + (name === "occupation_tension" ? " et le domaine du métier" : "") +
+          ". " + REFERENCE.source_fr;
+      } else {
+        if (input.readOnly) input.value = "";
+        input.readOnly = false;
+        note.textContent = agency ? "L'agence " + agency + " n'est pas dans le référentiel : saisissez la valeur." : "Rempli d'après l'agence.";
+      }
+      show(note, true);
+    });
+  }
+
+  function writeNumber(input, v) {
+    var scale = input.dataset.scale === "percent" ? 100 : 1;
+    input.value = F.num(Number((v * scale).toFixed(6)));
   }
 
   function showProfileErrors(items, serverMessage) {
@@ -256,17 +295,11 @@
     announce("Le profil contient " + items.length + " erreur(s).");
   }
 
-  function fmtBound(x) { return String(x).replace(".", ","); }
-
   /** The profile as the API expects it (typed JSON), plus the problems found. */
   function readProfile() {
     var profile = {}, problems = [];
     inputs().forEach(function (input) {
       var name = input.name, kind = input.dataset.kind, raw = (input.value || "").trim();
-      if (input.type === "number" && input.validity && input.validity.badInput) {
-        problems.push({ input: input, message: "Nombre attendu." });
-        return;
-      }
       if (raw === "") {
         if (input.required) problems.push({ input: input, message: "Ce champ est obligatoire." });
         else profile[name] = null;
@@ -275,15 +308,16 @@
       if (kind === "boolean") {
         profile[name] = raw === "true";
       } else if (kind === "integer" || kind === "number") {
-        var n = Number(raw.replace(",", "."));
-        if (!isFinite(n)) { problems.push({ input: input, message: "Nombre attendu." }); return; }
+        var parsed = F.parseNumber(raw), n = parsed.value;
+        if (parsed.error) { problems.push({ input: input, message: parsed.error }); return; }
         if (kind === "integer" && !Number.isInteger(n)) { problems.push({ input: input, message: "Nombre entier attendu." }); return; }
-        var min = input.getAttribute("min"), max = input.getAttribute("max");
-        if ((min !== null && n < Number(min)) || (max !== null && n > Number(max))) {
-          problems.push({ input: input, message: "Valeur attendue entre " + fmtBound(min) + " et " + fmtBound(max) + "." });
+        var min = input.dataset.min, max = input.dataset.max;
+        if ((min !== undefined && n < Number(min)) || (max !== undefined && n > Number(max))) {
+          var unit = input.dataset.scale === "percent" ? " %" : "";
+          problems.push({ input: input, message: "Valeur attendue entre " + F.num(Number(min)) + " et " + F.num(Number(max)) + unit + "." });
           return;
         }
-        profile[name] = n;
+        profile[name] = input.dataset.scale === "percent" ? Number((n / 100).toFixed(6)) : n;
       } else if (kind === "string") {
         if (!ID_RE.test(raw)) {
           problems.push({ input: input, message: "Lettres, chiffres, - et _ uniquement : un identifiant pseudonyme, jamais un nom." });
@@ -294,40 +328,89 @@
         profile[name] = raw;
       }
     });
+    if (!$("person-view").value) {
+      problems.unshift({ input: $("person-view"), message: "Demandez d'abord à la personne quel est, selon elle, son besoin principal (ou « Ne sait pas »)." });
+    }
     return { profile: profile, problems: problems };
+  }
+
+  /** Implausible combinations: warned about, never blocking (the advisor knows the person). */
+  function plausibility(p) {
+    var warnings = [];
+    if (typeof p.age === "number" && typeof p.experience_years === "number" && p.experience_years > Math.max(0, p.age - 14)) {
+      warnings.push(F.plural(p.experience_years, "an") + " d'expérience pour une personne de " + p.age +
+        " ans : vérifiez l'âge et l'expérience dans le métier recherché.");
+    }
+    if (p.unemployment_benefit === false && typeof p.benefit_days_left === "number" && p.benefit_days_left > 0) {
+      warnings.push("Pas d'indemnisation (ARE) mais " + F.plural(p.benefit_days_left, "jour") + " d'indemnisation restants : vérifiez l'un des deux.");
+    }
+    if (typeof p.age === "number" && typeof p.registration_months === "number" && p.registration_months > Math.max(0, p.age - 16) * 12) {
+      warnings.push("Inscription depuis " + p.registration_months + " mois pour une personne de " + p.age + " ans : vérifiez.");
+    }
+    if (p.last_contract === "NONE" && typeof p.months_worked_24m === "number" && p.months_worked_24m > 0) {
+      warnings.push("Aucun dernier contrat, mais " + p.months_worked_24m + " mois travaillés sur 24 : vérifiez.");
+    }
+    return warnings;
+  }
+
+  function showWarnings(warnings) {
+    var list = $("profile-warning-list");
+    clear(list);
+    warnings.forEach(function (w) { list.appendChild(el("li", { text: w })); });
+    show($("profile-warnings"), warnings.length > 0);
   }
 
   function fillProfile(values) {
     clearFieldErrors();
     inputs().forEach(function (input) {
       var v = values[input.name];
+      input.readOnly = false;
       if (v === null || v === undefined) input.value = "";
       else if (typeof v === "boolean") input.value = v ? "true" : "false";
+      else if (input.dataset.number) writeNumber(input, v);
       else input.value = String(v);
     });
+    applyReference();
   }
 
-  function onLoadExample() {
-    fillProfile(EXAMPLE);
-    announce("Exemple chargé dans le formulaire.");
+  /** The profile changed: the suggestion shown no longer describes it. */
+  function withdrawSuggestion(notice) {
+    if (!state.suggestion) return;
+    state.suggestion = null;
+    state.decided = false;
+    state.reexam = null;
+    resetDecisionForm();
+    show($("decision-result"), false);
+    show($("suggestion"), false);
+    if (notice) {
+      show($("stale-notice"), true);
+      announce("Le profil a changé : la suggestion affichée a été retirée. Demandez une nouvelle suggestion.");
+    }
   }
 
-  function onClearForm() {
-    fillProfile({});
-    announce("Formulaire vidé.");
+  function onProfileEdited(event) {
+    if (event && event.target && (event.target.name === "agency_id" || event.target.name === "target_occupation_domain")) applyReference();
+    withdrawSuggestion(true);
   }
+
+  function onLoadExample() { fillProfile(EXAMPLE); withdrawSuggestion(true); announce("Exemple chargé dans le formulaire."); }
+  function onClearForm() { fillProfile({}); $("person-view").value = ""; withdrawSuggestion(true); announce("Formulaire vidé."); }
 
   function onSubmitProfile(event) {
     event.preventDefault();
     clearFieldErrors();
     var read = readProfile();
     if (read.problems.length) { showProfileErrors(read.problems, ""); return; }
+    showWarnings(plausibility(read.profile));
+    var personView = $("person-view").value;
     var button = $("submit-profile");
     button.disabled = true;
     show($("profile-busy"), true);
     profileForm.setAttribute("aria-busy", "true");
     api("POST", "suggest", { profile: read.profile }).then(function (s) {
-      renderSuggestion(s);
+      show($("stale-notice"), false);
+      state.personView = personView;
+      renderSuggestion(s, { personView: personView });
     }, function (err) {
       if (handleAuthLoss(err)) return;
       var items = [];
@@ -335,9 +418,15 @@
       if (body && Array.isArray(body.detail)) {
         body.detail.forEach(function (d) {
           var loc = Array.isArray(d.loc) ? d.loc : [];
-          var name = loc[0] === "profile" ? loc[1] : loc[0];
-          var input = name ? profileForm.querySelector('[data-kind][name="' + name + '"]') : null;
+          var input = field(loc[0] === "profile" ? loc[1] : loc[0]);
           items.push({ input: input, message: input ? detailFr(d) : (loc.join(".") + " : " + detailFr(d)) });
+        });
+      } else if (body && typeof body.error === "string") {
+        // « profile.age, profile.disability_recognition: required by the served model ... »
+        var names = body.error.match(/profiles?(?:\[\d+\])?\.([a-z0-9_]+)/g) || [];
+        names.forEach(function (n) {
+          var input = field(n.split(".").pop());
+          if (input) items.push({ input: input, message: errorFr(err) });
         });
       }
       if (!items.length) items.push({ input: null, message: errorFr(err) });
@@ -367,57 +456,103 @@
     });
   }
 
+  /** The band shows where the probability falls; labels sit under it (wrapping, never cut). */
   function renderTierBand(emp) {
     var band = $("tier-band");
     clear(band);
     var b = emp.bands && emp.bands.B, a = emp.bands && emp.bands.A;
     if (typeof a !== "number" || typeof b !== "number") { show(band, false); return; }
     show(band, true);
+    var track = el("div", { className: "track" }), legend = el("div", { className: "labels" });
     [["C", 0, b], ["B", b, a], ["A", a, 1]].forEach(function (seg) {
-      var node = el("div", { className: "seg" + (seg[0] === emp.tier ? " current" : "") }, [
-        el("span", { text: seg[0] + " · " + (TIER_LABELS[seg[0]] || "") })
-      ]);
-      node.style.width = ((seg[2] - seg[1]) * 100).toFixed(2) + "%";
-      band.appendChild(node);
+      var width = ((seg[2] - seg[1]) * 100).toFixed(2) + "%";
+      var current = seg[0] === emp.tier ? " current" : "";
+      var part = el("div", { className: "seg" + current, text: seg[0] });
+      part.style.width = width;
+      track.appendChild(part);
+      var label = el("div", { className: "seg-label" + current }, [el("strong", { text: seg[0] }), " · " + (TIER_LABELS[seg[0]] || "")]);
+      label.style.width = width;
+      legend.appendChild(label);
     });
     var marker = el("div", { className: "marker", text: pct(emp.probability) });
     marker.style.left = (Math.max(0, Math.min(1, emp.probability)) * 100).toFixed(2) + "%";
     band.appendChild(marker);
-    var legend = "Paliers : C en dessous de " + pct(b) + ", B de " + pct(b) + " à " + pct(a) + ", A à partir de " + pct(a) + ".";
-    band.setAttribute("aria-label", "Palier " + tierLabel(emp.tier) + " : probabilité " + pct(emp.probability) + ". " + legend);
-    $("tier-band-legend").textContent = legend;
+    band.appendChild(track);
+    band.appendChild(legend);
+    var text = "Paliers : C en dessous de " + pct(b) + ", B de " + pct(b) + " à " + pct(a) + ", A à partir de " + pct(a) + ".";
+    band.setAttribute("aria-label", "Palier " + tierLabel(emp.tier) + " : probabilité " + pct(emp.probability) + ". " + text);
+    $("tier-band-legend").textContent = text;
   }
 
-  function renderFactors(listId, otherId, explanation, kind) {
+  function effectWords(f, kind) {
+    var towards = f.direction === "towards";
+    if (kind === "need") return towards ? "▲ rapproche du besoin" : "▼ éloigne du besoin";
+    if (SENSITIVE.indexOf(f.field) >= 0) {
+      // A sensitive input is framed by what it leads to: more (or less) support, not « moins de chances ».
+      return towards ? "▲ moins d'accompagnement suggéré" : "▼ plus d'accompagnement suggéré";
+    }
+    return towards ? "▲ rapproche de l'emploi" : "▼ éloigne de l'emploi";
+  }
+
+  /** What the factor is (its value); the effect is said next to its bar, in words. */
+  function sentenceOf(f, kind) {
+    var shown = f.field === "age" && f.value !== null ? f.display_value + " ans" : f.display_value;
+    if (kind !== "need" && SENSITIVE.indexOf(f.field) >= 0) {
+      return f.label_fr + " : " + shown + " (donnée sensible) — en moyenne, l'accès à l'emploi y est " +
+        (f.direction === "towards" ? "plus rapide" : "plus long") + " ; l'outil en tient compte.";
+    }
+    var cut = f.sentence_fr.lastIndexOf(" : ");
+    return cut > 0 ? f.sentence_fr.slice(0, cut) : f.sentence_fr;
+  }
+
+  function renderTech(detailsId, rows) {
+    var body = $(detailsId).querySelector(".tech-body");
+    clear(body);
+    var dl = el("dl", { className: "facts" });
+    rows.forEach(function (r) { dl.appendChild(el("dt", { text: r[0] })); dl.appendChild(el("dd", { text: r[1] })); });
+    body.appendChild(dl);
+  }
+
+  function renderFactors(listId, otherId, techId, explanation, kind) {
     var list = $(listId);
     clear(list);
-    var other = $(otherId);
-    other.textContent = "";
+    $(otherId).textContent = "";
     if (!explanation || !Array.isArray(explanation.factors) || !explanation.factors.length) {
       list.appendChild(el("li", { text: "Pas d'explication disponible." }));
+      renderTech(techId, []);
       return;
     }
-    var words = kind === "need" ? ["rapproche", "éloigne"] : ["augmente", "réduit"];
     var maxAbs = explanation.factors.reduce(function (m, f) { return Math.max(m, Math.abs(f.contribution)); }, 0) || 1;
     explanation.factors.forEach(function (f) {
-      var towards = f.direction === "towards";
-      var dir = towards ? "towards" : "against";
+      var dir = f.direction === "towards" ? "towards" : "against";
       var bar = el("span", { className: "bar " + dir });
       bar.style.width = (Math.abs(f.contribution) / maxAbs * 50).toFixed(1) + "%";
       list.appendChild(el("li", { className: "factor " + dir, "data-field": f.field, "data-direction": dir }, [
-        el("p", { className: "sentence", text: f.sentence_fr }),
+        el("p", { className: "sentence", text: sentenceOf(f, kind) }),
         el("div", { className: "row" }, [
           el("span", { className: "axis", "aria-hidden": "true" }, [bar]),
-          el("span", { className: "value " + dir, text: signed(f.contribution) + " " + (towards ? "▲ " + words[0] : "▼ " + words[1]) })
+          el("span", { className: "value " + dir, text: F.strengthWord(f.contribution, labels.strength) + " " + effectWords(f, kind) })
         ])
       ]));
     });
     if (typeof explanation.other_contribution === "number") {
-      other.textContent = "Toutes les autres informations, cumulées : " + signed(explanation.other_contribution) + ".";
+      $(otherId).textContent = "Toutes les autres informations, cumulées : effet " + F.strengthWord(explanation.other_contribution, labels.strength) + ".";
     }
+    renderTech(techId, explanation.factors.map(function (f) { return [f.label_fr, F.signed(f.contribution)]; }).concat([
+      ["Autres informations cumulées", F.signed(explanation.other_contribution)],
+      ["Valeur de base", F.signed(explanation.base_value)],
+      ["Score brut", F.signed(explanation.raw_score)],
+      ["Unités", "contributions SHAP, en log-odds (" + explanation.units + ")"]
+    ]));
   }
 
-  function renderRecommendation(target, rec) {
+  /** The catalogue's explanation without its English rule id (kept in the technical details). */
+  function pathDetailFr(rec) {
+    var text = String(rec.explanation_fr || "").replace(/^Suggestion de la règle « [^»]+ » \(catalogue [^)]+\) : /, "");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  function renderRecommendation(target, rec, techId) {
     clear(target);
     if (!rec) {
       target.appendChild(el("dt", { text: "Parcours" }));
@@ -425,7 +560,7 @@
       return;
     }
     function row(term, value) {
-      target.appendChild(el("dt", { text: term }));
+      target.appendChild(typeof term === "string" ? el("dt", { text: term }) : term);
       target.appendChild(typeof value === "string" ? el("dd", { text: value }) : el("dd", {}, [value]));
     }
     row("Parcours", rec.parcours_label_fr || rec.parcours || "—");
@@ -434,18 +569,32 @@
     var offers = el("ul", {});
     (rec.offers || []).forEach(function (o) { offers.appendChild(el("li", { text: o.name_fr || o.id || String(o) })); });
     row("Offres de service", (rec.offers || []).length ? offers : "—");
-    row("Durée", rec.duration_months ? rec.duration_months + " mois" : "—");
-    row("Jalon « corde de rappel »", dateFr(rec.milestone_date));
-    if (rec.explanation_fr) row("Détail", rec.explanation_fr);
+    row("Durée", rec.duration_months ? F.plural(rec.duration_months, "mois", "mois") : "—");
+    row(el("dt", {}, [el("dfn", { text: "Jalon « corde de rappel »" })]), el("span", {}, [
+      el("strong", { text: dateFr(rec.milestone_date) }),
+      el("span", { className: "hint block", text: "Date à laquelle la situation et les besoins sont réexaminés avec la personne, au plus tard ; l'accompagnement peut alors changer." })
+    ]));
+    if (rec.explanation_fr) row("Pourquoi ce parcours", pathDetailFr(rec));
+    if (techId) renderTech(techId, [["Règle du catalogue", rec.rule_id], ["Version du catalogue", rec.catalogue_version],
+      ["Compléments", (rec.complement_ids || []).join(", ") || "aucun"]]);
   }
 
-  function renderSuggestion(s) {
+  /** Show a suggestion: just computed (opts.personView) or reopened from the record (opts.history). */
+  function renderSuggestion(s, opts) {
+    opts = opts || {};
     state.suggestion = s;
-    state.decided = false;
+    state.decided = !!(opts.history && opts.history.decisions && opts.history.decisions.length);
+    state.reexam = null;
+    var latest = state.decided ? opts.history.decisions[opts.history.decisions.length - 1] : null;
+    if (opts.history) state.personView = latest ? latest.person_view_need : null;
     $("s-person").textContent = s.person_id;
     $("s-id").textContent = s.suggestion_id;
     $("s-model").textContent = s.model_version;
-    $("s-date").textContent = "établie le " + dateFr(s.created_at);
+    $("s-date").textContent = "établie le " + F.dateTimeFr(s.created_at);
+    $("s-person-view").textContent = viewLabel(state.personView);
+    var note = $("reopened-note");
+    note.textContent = opts.history ? "Suggestion rouverte depuis l'historique" + (latest ? " : la dernière décision est rappelée ci-dessous ; une nouvelle décision sera une révision." : ".") : "";
+    show(note, !!opts.history);
 
     var reasons = $("review-reasons");
     clear(reasons);
@@ -471,15 +620,17 @@
       clear($("tier-band"));
     }
     var ex = s.explanations || {};
-    renderFactors("need-factors", "need-other", ex.need, "need");
-    renderFactors("emp-factors", "emp-other", ex.employability, "employability");
-    renderRecommendation($("recommendation"), s.recommendation);
+    renderFactors("need-factors", "need-other", "need-tech", ex.need, "need");
+    renderFactors("emp-factors", "emp-other", "emp-tech", ex.employability, "employability");
+    renderRecommendation($("recommendation"), s.recommendation, "rec-tech");
     resetDecisionForm();
     show($("decision-result"), false);
-    $("submit-decision").textContent = "Enregistrer la décision";
+    $("submit-decision").textContent = state.decided ? "Enregistrer une révision" : "Enregistrer la décision";
     show($("suggestion"), true);
+    if (latest) renderDecision(latest, true);
+    document.dispatchEvent(new CustomEvent("jalon:suggestion", { detail: { suggestion: s, history: opts.history || null } }));
     $("suggestion-title").focus();
-    announce("Suggestion reçue : " + (s.need ? s.need.label_fr + ", confiance " + pct(s.need.probability) : "") +
+    announce("Suggestion " + (opts.history ? "rouverte" : "reçue") + " : " + (s.need ? s.need.label_fr + ", confiance " + pct(s.need.probability) : "") +
       (s.employability ? " ; palier " + s.employability.tier + " (" + pct(s.employability.probability) + ")" : "") +
       (s.needs_review ? ". À examiner avec attention." : ".") + " Aucune décision n'est présélectionnée.");
   }
@@ -500,6 +651,7 @@
     $("override-reason").value = "";
     $("override-reason").removeAttribute("aria-invalid");
     show($("override-fields"), false);
+    show($("override-preview"), false);
     clearDecisionErrors();
   }
 
@@ -527,6 +679,20 @@
     clearDecisionErrors();
   }
 
+  /** The path an override would record, shown before it is recorded. */
+  function previewOverride() {
+    var s = state.suggestion, need = $("override-need").value, tier = $("override-tier").value;
+    if (!s || (!need && !tier)) { show($("override-preview"), false); return; }
+    var body = { suggestion_id: s.suggestion_id };
+    if (need) body.need = need;
+    if (tier) body.tier = tier;
+    api("POST", "path_preview", body).then(function (rec) {
+      if (state.suggestion !== s) return;
+      renderRecommendation($("override-preview-facts"), rec, null);
+      show($("override-preview"), true);
+    }, function (err) { if (!handleAuthLoss(err)) show($("override-preview"), false); });
+  }
+
   function onSubmitDecision(event) {
     event.preventDefault();
     clearDecisionErrors();
@@ -538,6 +704,7 @@
       return;
     }
     var decision = { suggestion_id: s.suggestion_id, advisor_id: state.who.subject, action: action, revision: state.decided };
+    if (state.personView) decision.person_view_need = state.personView;
     if (action === "override") {
       var need = $("override-need").value, tier = $("override-tier").value, reason = $("override-reason").value.trim();
       var problems = [], focusId = null;
@@ -563,8 +730,9 @@
     var button = $("submit-decision");
     button.disabled = true;
     api("POST", "decisions", decision).then(function (d) {
+      if (state.suggestion !== s) return; // withdrawn meanwhile: the profile changed
       state.decided = true;
-      renderDecision(d);
+      renderDecision(d, false);
       resetDecisionForm();
       button.textContent = "Enregistrer une révision";
       loadRecent();
@@ -578,15 +746,14 @@
     }).then(function () { button.disabled = false; });
   }
 
-  function renderDecision(d) {
+  function renderDecision(d, quiet) {
+    state.decision = d;
     var facts = $("decision-facts");
     clear(facts);
-    function row(term, value) {
-      facts.appendChild(el("dt", { text: term }));
-      facts.appendChild(el("dd", { text: value }));
-    }
+    function row(term, value) { facts.appendChild(el("dt", { text: term })); facts.appendChild(el("dd", { text: value })); }
     row("Identifiant", d.decision_id);
-    row("Décision", (d.action === "confirm" ? "Suggestion confirmée" : "Suggestion modifiée") + (d.revision_of ? " (révision)" : ""));
+    row("Décision", (d.action === "confirm" ? "Suggestion confirmée" : "Suggestion modifiée") + (d.revision_of ? " (révision)" : "") +
+      " le " + F.dateTimeFr(d.created_at));
     row("Besoin retenu", needLabel(d.final_need));
     row("Palier retenu", tierLabel(d.final_tier));
     if (d.reason) row("Motif", d.reason);
@@ -594,7 +761,13 @@
     row("Parcours", [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
     if (rec.objective_fr) row("Objectif", rec.objective_fr);
     row("Jalon « corde de rappel »", dateFr(d.milestone_date || rec.milestone_date));
+    var s = state.suggestion;
+    $("view-person").textContent = viewLabel(d.person_view_need);
+    $("view-tool").textContent = s && s.need ? s.need.label_fr : "pas de suggestion";
+    $("view-advisor").textContent = needLabel(d.final_need);
     show($("decision-result"), true);
+    document.dispatchEvent(new CustomEvent("jalon:decision", { detail: d }));
+    if (quiet) return;
     $("decision-result").focus();
     announce("Décision enregistrée : " + needLabel(d.final_need) + ", palier " + d.final_tier + ", jalon le " + dateFr(d.milestone_date) + ".");
   }
@@ -609,6 +782,17 @@
     });
   }
 
+  function reopen(suggestionId) {
+    return api("GET", "suggestions/" + encodeURIComponent(suggestionId)).then(function (h) {
+      show($("stale-notice"), false);
+      renderSuggestion(h.suggestion, { history: h });
+      return h;
+    }, function (err) {
+      if (handleAuthLoss(err)) return;
+      announce("La suggestion n'a pas pu être rouverte : " + errorFr(err));
+    });
+  }
+
   function renderRecent(rows) {
     var body = $("recent-body");
     clear(body);
@@ -617,74 +801,47 @@
     $("recent-empty").textContent = "Aucune décision enregistrée pour l'instant.";
     show($("recent-empty"), rows.length === 0);
     rows.forEach(function (d) {
-      var button = el("button", { type: "button", className: "button-secondary button-small",
-        "aria-label": "Ouvrir le relevé de la suggestion " + d.suggestion_id.slice(0, 8), text: "Relevé" });
-      button.addEventListener("click", function () { openReport(d.suggestion_id); });
-      body.appendChild(el("tr", { "data-decision-id": d.decision_id }, [
-        el("td", { text: dateFr(d.created_at) }),
+      var who = d.person_id || d.suggestion_id.slice(0, 8);
+      var reopenButton = el("button", { type: "button", className: "button-secondary button-small reopen",
+        "aria-label": "Rouvrir la suggestion de " + who, text: "Rouvrir" });
+      reopenButton.addEventListener("click", function () { reopen(d.suggestion_id); });
+      var reportButton = el("button", { type: "button", className: "button-secondary button-small",
+        "aria-label": "Ouvrir le relevé de " + who, text: "Relevé" });
+      reportButton.addEventListener("click", function () { window.JalonApp.openDocument("report", d.suggestion_id); });
+      body.appendChild(el("tr", { "data-decision-id": d.decision_id, "data-suggestion-id": d.suggestion_id }, [
+        el("td", { text: F.dateTimeFr(d.created_at) }),
+        el("td", {}, [el("strong", { className: "person", text: d.person_id || "—" })]),
         el("td", { text: (d.action === "confirm" ? "Confirmée" : "Modifiée") + (d.revision_of ? " (révision)" : "") }),
         el("td", { text: needLabel(d.final_need) }),
         el("td", { text: tierLabel(d.final_tier) }),
         el("td", { text: dateFr(d.milestone_date) }),
-        el("td", {}, [el("code", { title: d.suggestion_id, text: d.suggestion_id.slice(0, 8) })]),
-        el("td", {}, [button])
+        el("td", { className: "row-actions" }, [reopenButton, reportButton])
       ]));
     });
   }
 
-  // ------------------------------------------------------------------ the person's report
-
-  /** Fetch the report with the token, then show it in a new window (a blob URL). */
-  function openReport(suggestionId) {
-    var win = window.open("", "_blank"); // opened now, inside the click, so it is not blocked
-    if (win) {
-      try { win.document.title = "Relevé — chargement…"; win.document.body.textContent = "Chargement du relevé…"; } catch (e) { /* ignore */ }
-    }
-    var fallback = $("report-fallback");
-    fetch(new URL("report/" + encodeURIComponent(suggestionId), API_BASE), {
-      headers: { "Authorization": "Bearer " + state.token, "Accept": "text/html" }, cache: "no-store", credentials: "omit"
-    }).then(function (res) {
-      return res.text().then(function (text) {
-        if (!res.ok) {
-          var data = text;
-          try { data = JSON.parse(text); } catch (e) { /* keep text */ }
-          throw new ApiError(res.status, data);
-        }
-        return text;
-      });
-    }).then(function (html) {
-      var url = URL.createObjectURL(new Blob([html], { type: "text/html;charset=utf-8" }));
-      if (win && !win.closed) {
-        win.location.href = url;
-        announce("Relevé ouvert dans une nouvelle fenêtre.");
-      } else {
-        clear(fallback);
-        fallback.appendChild(el("a", { href: url, target: "_blank", rel: "noopener", text: "Ouvrir le relevé de la personne" }));
-        show(fallback, true);
-        fallback.querySelector("a").focus();
-      }
-      window.setTimeout(function () { URL.revokeObjectURL(url); }, 120000);
-    }).catch(function (err) {
-      if (win && !win.closed) win.close();
-      if (err instanceof ApiError && handleAuthLoss(err)) return;
-      var message = "Le relevé n'a pas pu être ouvert : " + (err instanceof ApiError ? errorFr(err) : "erreur inattendue.");
-      clear(fallback);
-      fallback.textContent = message;
-      show(fallback, true);
-      announce(message);
-    });
-  }
-
   // ------------------------------------------------------------------ wiring
+
+  window.JalonApp = {
+    state: state, api: api, ApiError: ApiError, $: $, el: el, clear: clear, show: show, announce: announce,
+    errorFr: errorFr, serverWords: serverWords, handleAuthLoss: handleAuthLoss, needLabel: needLabel, tierLabel: tierLabel,
+    viewLabel: viewLabel, renderSuggestion: renderSuggestion, renderDecision: renderDecision, loadRecent: loadRecent,
+    reopen: reopen, withdrawSuggestion: withdrawSuggestion, API_BASE: API_BASE
+  };
 
   $("signin-form").addEventListener("submit", onSignIn);
   $("signout").addEventListener("click", function () { signOut(""); });
   $("load-example").addEventListener("click", onLoadExample);
   $("clear-form").addEventListener("click", onClearForm);
   profileForm.addEventListener("submit", onSubmitProfile);
+  // Any edit (typed, pasted, chosen) withdraws the shown suggestion.
+  profileForm.addEventListener("input", onProfileEdited);
+  profileForm.addEventListener("change", onProfileEdited);
   decisionForm.addEventListener("submit", onSubmitDecision);
   decisionForm.querySelectorAll('input[name="action"]').forEach(function (r) { r.addEventListener("change", onActionChange); });
-  $("open-report").addEventListener("click", function () { if (state.suggestion) openReport(state.suggestion.suggestion_id); });
+  $("override-need").addEventListener("change", previewOverride);
+  $("override-tier").addEventListener("change", previewOverride);
+  applyReference();
 
   var saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) {
