@@ -81,16 +81,18 @@ def input_requirements(
             continue
         for index, kinds in _split_missing_types(booster).items():
             types.setdefault(index, set()).update(kinds)
-    required, optional, unused = [], [], []
+    required: list[str] = []
+    optional: list[str] = []
+    unused: list[str] = []
     for index, name in enumerate(feature_names):
-        kinds = types.get(index)
-        if not kinds:
+        found = types.get(index)
+        if not found:
             unused.append(name)
             continue
         if known is not None:
             learned = name in known
         else:
-            learned = kinds == {"NaN"} and (name not in categorical or name in nullable)
+            learned = found == {"NaN"} and (name not in categorical or name in nullable)
         (optional if learned else required).append(name)
     return InputRequirements(tuple(required), tuple(optional), tuple(unused))
 

@@ -161,8 +161,9 @@ class ContestsMixin:
                 f"received_on {received_on.isoformat()} is before the suggestion "
                 f"({suggestion.created_at.date().isoformat()})"
             )
-        row = {
-            "contest_id": str(uuid.uuid4()),
+        contest_id = str(uuid.uuid4())
+        row: dict[str, Any] = {
+            "contest_id": contest_id,
             "suggestion_id": suggestion_id,
             "decision_id": latest.decision_id,
             "received_on": received_on,
@@ -176,7 +177,7 @@ class ContestsMixin:
                     f"suggestion_id {suggestion_id!r} already has an open contest: it is being re-examined"
                 )
             conn.execute(sa.insert(contests), row)
-        return self.get_contest(row["contest_id"])
+        return self.get_contest(contest_id)
 
     def get_contest(self, contest_id: str) -> ContestRecord:
         with self._read() as conn:
@@ -306,7 +307,7 @@ class ContestsMixin:
                 views["person_agrees_with_tool"] += person_view == tool
                 views["person_agrees_with_advisor"] += person_view == final_need
                 views["all_three_agree"] += person_view == tool == final_need
-            counted = dict(
+            counted: dict[str, int] = dict(
                 conn.execute(
                     sa.select(contest_outcomes.c.outcome, sa.func.count()).group_by(contest_outcomes.c.outcome)
                 ).all()
@@ -390,7 +391,7 @@ class ContestsMixin:
             .where(where)
             .order_by(contests.c.received_on, contests.c.created_at, contests.c.contest_id)
         )
-        return [_contest_record(r._mapping) for r in conn.execute(query)]
+        return [_contest_record(dict(r._mapping)) for r in conn.execute(query)]
 
 
 def _contest_record(row: Mapping[str, Any]) -> ContestRecord:

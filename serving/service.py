@@ -296,6 +296,6 @@ class Jalon:
 
 
 # Outermost first: a document link opened without a token gets a French page before auth answers.
-Jalon.add_asgi_middleware(DocumentPagesMiddleware)
+Jalon.add_asgi_middleware(DocumentPagesMiddleware)  # type: ignore[attr-defined]
 Jalon.add_asgi_middleware(AuthMiddleware)
 Jalon.add_asgi_middleware(ErrorBodyMiddleware)

@@ -47,6 +47,7 @@ from models.suggestion import Explanation, Factor, Recommendation
 from records import DecisionRecord, SuggestionRecord
 from records.contests import ContestRecord
 from serving.contests import RECOURSE, outcome_words
+from serving.contract import CONTRACT_STYLE_HASH
 from serving.person_report import sensitive_sentence
 
 __all__ = ["EXAMPLE_PROFILE", "form_groups", "page_html", "report_html", "ui_app"]
@@ -267,9 +268,11 @@ def page_html() -> str:
 
 # --------------------------------------------------------------------------- the ASGI app
 
-#: The page only talks to its own origin; the report window gets its own, stricter policy.
+#: The page only talks to its own origin; the report and contract windows get their own, stricter
+#: policies, but a blob URL inherits the page's: so the page allows their two stylesheets by hash.
 CONTENT_SECURITY_POLICY = (
-    f"default-src 'none'; script-src 'self'; style-src 'self' {REPORT_STYLE_HASH}; img-src 'self' data:; "
+    f"default-src 'none'; script-src 'self'; style-src 'self' {REPORT_STYLE_HASH} {CONTRACT_STYLE_HASH}; "
+    "img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 

@@ -475,8 +475,15 @@
       legend.appendChild(label);
     });
     var marker = el("div", { className: "marker", text: pct(emp.probability) });
-    marker.style.left = (Math.max(0, Math.min(1, emp.probability)) * 100).toFixed(2) + "%";
+    var at = Math.max(0, Math.min(1, emp.probability));
+    marker.style.left = (at * 100).toFixed(2) + "%";
+    // Near an end, the label is aligned inside the band instead of centred over the edge.
+    if (at < 0.08) marker.style.transform = "translateX(-0.2rem)";
+    else if (at > 0.92) marker.style.transform = "translateX(calc(-100% + 0.2rem))";
+    var tick = el("div", { className: "tick", "aria-hidden": "true" });
+    tick.style.left = (at * 100).toFixed(2) + "%";
     band.appendChild(marker);
+    band.appendChild(tick);
     band.appendChild(track);
     band.appendChild(legend);
     var text = "Paliers : C en dessous de " + pct(b) + ", B de " + pct(b) + " à " + pct(a) + ", A à partir de " + pct(a) + ".";

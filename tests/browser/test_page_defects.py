@@ -160,6 +160,13 @@ def test_report_link_opened_without_the_page_says_how_to_sign_in(page, jalon_ser
 # --------------------------------------------------------------------------- 5. reflow
 
 
+#: The elements sticking out of the page on the right (outside scrollable boxes), to say which.
+WIDER_THAN_PAGE = """() => { const W = document.documentElement.clientWidth;
+  return [...document.querySelectorAll('body *')].filter(e => !e.closest('.table-wrap'))
+    .filter(e => e.getBoundingClientRect().right > W + 1)
+    .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40)); }"""
+
+
 def _boxes_overlap(a: dict, b: dict) -> bool:
     return not (
         a["x"] + a["width"] <= b["x"]
@@ -181,7 +188,7 @@ def test_reflow_at_narrow_widths_and_high_zoom(browser, jalon_server, screenshot
         choose_person_view(page)
         s = submit_profile(page)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"horizontal scrolling at {width} px ({overflow} px)"
+        assert overflow <= 1, f"horizontal scrolling at {width} px ({overflow} px): {page.evaluate(WIDER_THAN_PAGE)}"
 
         tracks = page.locator("#need-bars .track")
         for i in range(tracks.count()):
@@ -247,7 +254,8 @@ def test_plain_words_for_advisors(page, jalon_server, screenshots):
     assert "Détails techniques" in details.locator("summary").inner_text()
     details.locator("summary").click()
     assert re.search(r"[+−]\d+,\d\d", details.inner_text())
-    assert s["recommendation"]["rule_id"] in page.inner_text("#suggestion")
+    page.click("#rec-tech summary")
+    assert s["recommendation"]["rule_id"] in page.inner_text("#rec-tech")
 
     # Unlikely needs: « moins de 1 % », never « 0 % ».
     pcts = [t.strip() for t in page.locator("#need-bars .pct").all_inner_texts()]
