@@ -72,7 +72,7 @@ def contract_view(suggestion: SuggestionRecord, decision: DecisionRecord) -> dic
         if decision.person_view_need
         else "non recueilli"
     )
-    duration = french.plural(rec.duration_months, "mois") if rec else "à définir"
+    duration = french.plural(rec.duration_months, "mois", "mois") if rec else "à définir"
     return {
         "reference": contract_reference(decision.decision_id),
         "decision_id": decision.decision_id,

@@ -88,7 +88,7 @@ def test_contract_routes(server, profile):
     pdf = call(server, "GET", f"/contract/{d['decision_id']}.pdf")
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages).split())
     reference = "CE-" + d["decision_id"].replace("-", "")[:8].upper()
     assert reference in text
     assert d["recommendation"]["parcours_label_fr"] in text
