@@ -139,6 +139,33 @@
     });
   });
 
+  // A contest received by letter or at the front desk: recorded from the report's reference.
+  $("ref-contest-received").value = F.todayIso();
+  $("reference-contest-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var errors = $("ref-contest-errors"), result = $("ref-contest-result");
+    show(errors, false);
+    show(result, false);
+    var body = { suggestion_id: $("ref-contest-id").value.trim(), received_on: $("ref-contest-received").value,
+      statement: $("ref-contest-statement").value.trim() };
+    if (!body.suggestion_id || !body.received_on || !body.statement) {
+      errors.textContent = "La référence, la date de réception et les mots de la personne sont obligatoires.";
+      show(errors, true);
+      return;
+    }
+    App.api("POST", "contests", body).then(function (c) {
+      result.textContent = "Contestation enregistrée pour la personne " + c.person_id + " : elle sera réexaminée par un autre conseiller.";
+      show(result, true);
+      $("ref-contest-statement").value = "";
+      announce(result.textContent);
+      loadContests();
+    }, function (err) {
+      if (App.handleAuthLoss(err)) return;
+      errors.textContent = App.errorFr(err);
+      show(errors, true);
+    });
+  });
+
   // ------------------------------------------------------------------ contests to re-examine
 
   function loadContests() {

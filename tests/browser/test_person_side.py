@@ -308,3 +308,30 @@ def test_recent_decisions_show_the_person_reopen_and_preview_the_override(page, 
     assert preview["objective_fr"] in shown
     assert len(decisions_for(jalon_server, s["suggestion_id"])) == 1, "a preview records nothing"
     no_foreign_requests(page)
+
+
+def test_an_auditor_records_a_contest_received_by_letter(browser, jalon_server, served_home, records):
+    """From the reference printed on the person's report, through the page."""
+    from tests.browser.test_advisor_page import with_reference
+
+    _, _, tokens = served_home
+    headers = {"Authorization": f"Bearer {jalon_server.token}"}
+    s = httpx.post(f"{jalon_server.url}/suggest", json={"profile": with_reference(records[3])}, headers=headers).json()
+    body = {"suggestion_id": s["suggestion_id"], "advisor_id": jalon_server.advisor, "action": "confirm"}
+    assert httpx.post(f"{jalon_server.url}/decisions", json=body, headers=headers).status_code == 200
+
+    context, page = signed_in_as(browser, jalon_server, tokens["auditor"])
+    try:
+        page.click("#contest-by-reference summary")
+        page.fill("#ref-contest-id", s["suggestion_id"])
+        page.fill("#ref-contest-statement", "Courrier : je souhaite une formation avant tout")
+        with page.expect_response("**/contests") as info:
+            page.click("#submit-ref-contest")
+        assert info.value.status == 200, info.value.text()
+        page.wait_for_selector("#ref-contest-result:not([hidden])")
+        assert s["person_id"] in page.inner_text("#ref-contest-result")
+        row = page.locator(f"#contests-body tr[data-contest-id='{info.value.json()['contest_id']}']")
+        row.wait_for()
+        assert "Réexamen par un autre conseiller" in row.inner_text(), "an auditor records, never re-examines"
+    finally:
+        context.close()
