@@ -18,7 +18,7 @@ _EMPLOYABILITY_TARGET = "employed_6m"
 
 def _subject(factor: Factor) -> str:
     if factor.field == "age":
-        return f"Votre âge ({factor.display_value})" if factor.value is not None else "Votre âge"
+        return f"Votre âge ({factor.display_value} ans)" if factor.value is not None else "Votre âge"
     if factor.field == "disability_recognition":
         if factor.value:
             return "Votre reconnaissance de handicap (RQTH ou BOETH)"
