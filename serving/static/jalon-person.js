@@ -49,13 +49,13 @@
         fallback.appendChild(link);
         show(fallback, true);
         link.focus();
-        announce((pdf ? "Contrat d'engagement prêt : " : "") + "lien « Ouvrir " + NAMES[kind] + " » ci-dessous.");
+        announce((pdf ? "Contrat d'engagement prêt\u202f: " : "") + "lien « Ouvrir " + NAMES[kind] + " » ci-dessous.");
       }
       window.setTimeout(function () { URL.revokeObjectURL(url); }, 120000);
     }).catch(function (err) {
       if (win && !win.closed) win.close();
       if (err instanceof App.ApiError && App.handleAuthLoss(err)) return;
-      var message = "Le document n'a pas pu être ouvert : " + (err instanceof App.ApiError ? App.errorFr(err) : "erreur inattendue.");
+      var message = "Le document n'a pas pu être ouvert\u202f: " + (err instanceof App.ApiError ? App.errorFr(err) : "erreur inattendue.");
       clear(fallback);
       fallback.textContent = message;
       show(fallback, true);
@@ -110,7 +110,7 @@
 
   function contestRecorded(c) {
     var box = $("contest-result");
-    box.textContent = "Contestation reçue le " + F.dateFr(c.received_on) + " et enregistrée : la décision est en cours de réexamen " +
+    box.textContent = "Contestation reçue le " + F.dateFr(c.received_on) + " et enregistrée\u202f: la décision est en cours de réexamen " +
       "par un autre conseiller (" + (c.status === "open" ? "en attente" : c.status) + ").";
     show(box, true);
     show($("contest-form"), false);
@@ -154,7 +154,7 @@
       return;
     }
     App.api("POST", "contests", body).then(function (c) {
-      result.textContent = "Contestation enregistrée pour la personne " + c.person_id + " : elle sera réexaminée par un autre conseiller.";
+      result.textContent = "Contestation enregistrée pour la personne " + c.person_id + "\u202f: elle sera réexaminée par un autre conseiller.";
       show(result, true);
       $("ref-contest-statement").value = "";
       announce(result.textContent);
@@ -188,7 +188,7 @@
         el("td", { text: F.dateFr(c.received_on) }),
         el("td", { text: F.plural(c.age_days, "jour") }),
         el("td", {}, [el("strong", { text: c.person_id })]),
-        el("td", { text: "« " + c.statement + " »" }),
+        el("td", { text: "«\u00a0" + c.statement + "\u00a0»" }),
         el("td", {}, [action])
       ]));
     });
@@ -199,8 +199,8 @@
       if (!h) return;
       App.state.reexam = contest;
       show($("contest-box"), false);
-      $("reexam-statement").textContent = "Contestation reçue le " + F.dateFr(contest.received_on) + " : « " + contest.statement +
-        " ». Décision contestée : celle de " + (h.decisions.length ? h.decisions[h.decisions.length - 1].advisor_id : "—") + ".";
+      $("reexam-statement").textContent = "Contestation reçue le " + F.dateFr(contest.received_on) + "\u202f: «\u00a0" + contest.statement +
+        "\u00a0». Décision contestée\u202f: celle de " + (h.decisions.length ? h.decisions[h.decisions.length - 1].advisor_id : "—") + ".";
       $("reexam-form").reset();
       show($("reexam-form"), true);
       show($("reexam-revision"), false);
@@ -224,7 +224,7 @@
     var reason = $("reexam-reason").value.trim();
     var problems = [];
     if (!chosen) problems.push("Choisissez « Maintenir » ou « Réviser ».");
-    if (!reason) problems.push("Une réponse motivée est obligatoire : elle figure sur le relevé de la personne.");
+    if (!reason) problems.push("Une réponse motivée est obligatoire\u202f: elle figure sur le relevé de la personne.");
     var body = { contest_id: contest && contest.contest_id, outcome: chosen && chosen.value, reason: reason };
     if (chosen && chosen.value === "revised") {
       if ($("reexam-need").value) body.need = $("reexam-need").value;
@@ -235,7 +235,7 @@
     App.api("POST", "contest_outcomes", body).then(function (out) {
       var result = $("reexam-result");
       result.textContent = (out.contest.status === "revised" ? "Décision révisée" : "Décision maintenue") +
-        " : la personne verra cette réponse sur son relevé.";
+        "\u202f: la personne verra cette réponse sur son relevé.";
       show(result, true);
       show($("reexam-form"), false);
       if (out.decision) App.renderDecision(out.decision, true);

@@ -77,7 +77,7 @@
     var parts = [];
     if (body.error) parts.push(String(body.error));
     if (Array.isArray(body.detail)) {
-      body.detail.forEach(function (d) { parts.push((Array.isArray(d.loc) ? d.loc.join(".") + " : " : "") + (d.msg || "")); });
+      body.detail.forEach(function (d) { parts.push((Array.isArray(d.loc) ? d.loc.join(".") + "\u202f: " : "") + (d.msg || "")); });
     } else if (typeof body.detail === "string") parts.push(body.detail);
     return parts.join(" — ");
   }
@@ -85,11 +85,11 @@
   var KNOWN_MESSAGES = [
     [/an override needs a reason/i, "Un motif est obligatoire pour modifier la suggestion."],
     [/an override needs a need or a tier/i, "Pour modifier, choisissez un autre besoin et/ou un autre palier."],
-    [/already has a decision/i, "Cette suggestion a déjà une décision : enregistrez une révision."],
+    [/already has a decision/i, "Cette suggestion a déjà une décision\u202f: enregistrez une révision."],
     [/no such suggestion/i, "Cette suggestion est introuvable."],
     [/only their own/i, "Vous ne pouvez consulter ou décider que vos propres suggestions."],
     [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."],
-    [/required by the served model/i, "Information obligatoire pour ce modèle : il ne l'a jamais vue manquer à l'apprentissage."],
+    [/required by the served model/i, "Information obligatoire pour ce modèle\u202f: il ne l'a jamais vue manquer à l'apprentissage."],
     [/being re-examined/i, "Cette décision est contestée et en cours de réexamen par un autre conseiller."],
     [/already has an open contest/i, "Une contestation de cette décision est déjà en cours de réexamen."],
     [/nothing to contest/i, "Il n'y a pas encore de décision à contester."],
@@ -102,8 +102,8 @@
     var msg = String(d.msg || ""), type = String(d.type || ""), m;
     for (var i = 0; i < KNOWN_MESSAGES.length; i++) if (KNOWN_MESSAGES[i][0].test(msg)) return KNOWN_MESSAGES[i][1];
     if (type === "missing") return "Ce champ est obligatoire.";
-    if ((m = /less than or equal to ([\d.]+)/.exec(msg))) return "Valeur trop grande : au plus " + m[1].replace(".", ",") + ".";
-    if ((m = /greater than or equal to ([\d.]+)/.exec(msg))) return "Valeur trop petite : au moins " + m[1].replace(".", ",") + ".";
+    if ((m = /less than or equal to ([\d.]+)/.exec(msg))) return "Valeur trop grande\u202f: au plus " + m[1].replace(".", ",") + ".";
+    if ((m = /greater than or equal to ([\d.]+)/.exec(msg))) return "Valeur trop petite\u202f: au moins " + m[1].replace(".", ",") + ".";
     if (/should match pattern/.test(msg)) return "Lettres, chiffres, - et _ uniquement (identifiant pseudonyme).";
     if (/valid integer/.test(msg)) return "Nombre entier attendu.";
     if (/valid number/.test(msg)) return "Nombre attendu.";
@@ -120,17 +120,17 @@
     switch (err.status) {
       case 0: return "Le service ne répond pas. Vérifiez la connexion puis réessayez.";
       case 400: case 422: return "Le service a refusé la demande.";
-      case 401: return "Jeton refusé ou session expirée : reconnectez-vous.";
+      case 401: return "Jeton refusé ou session expirée\u202f: reconnectez-vous.";
       case 403: return "Votre rôle ne permet pas cette action.";
       case 404: return "Introuvable.";
-      case 409: return "Conflit : la demande a déjà été traitée.";
+      case 409: return "Conflit\u202f: la demande a déjà été traitée.";
       default: return "Le service a rencontré une erreur (" + err.status + "). Réessayez.";
     }
   }
 
   function handleAuthLoss(err) {
     if (err instanceof ApiError && err.status === 401) {
-      signOut("Jeton refusé ou session expirée : reconnectez-vous.");
+      signOut("Jeton refusé ou session expirée\u202f: reconnectez-vous.");
       return true;
     }
     return false;
@@ -190,7 +190,7 @@
       show(e, false);
       signedIn(who, token);
     }, function (err) {
-      e.textContent = err.status === 401 ? "Jeton refusé : vérifiez-le et réessayez." : errorFr(err);
+      e.textContent = err.status === 401 ? "Jeton refusé\u202f: vérifiez-le et réessayez." : errorFr(err);
       show(e, true);
       $("token").setAttribute("aria-invalid", "true");
       $("token").focus();
@@ -235,13 +235,13 @@
       var empty = input.tagName === "SELECT" ? input.querySelector('option[value=""]') : null;
       if (empty) empty.textContent = "— choisir —";
       var hint = $(input.id + "-hint");
-      if (hint) hint.textContent = "Donnée sensible, utilisée par le modèle et auditée. Obligatoire : ce modèle ne l'a jamais vue manquer à l'apprentissage.";
+      if (hint) hint.textContent = "Donnée sensible, utilisée par le modèle et auditée. Obligatoire\u202f: ce modèle ne l'a jamais vue manquer à l'apprentissage.";
     });
     (spec.may_be_missing || []).forEach(function (name) {
       var input = field(name);
       var hint = input && $(input.id + "-hint");
       if (input && !input.required && hint && SENSITIVE.indexOf(name) >= 0) {
-        hint.textContent = "Donnée sensible, utilisée par le modèle et auditée. Facultatif : « Non renseigné » possible.";
+        hint.textContent = "Donnée sensible, utilisée par le modèle et auditée. Facultatif\u202f: « Non renseigné » possible.";
       }
     });
   }
@@ -263,7 +263,7 @@
       } else {
         if (input.readOnly) input.value = "";
         input.readOnly = false;
-        note.textContent = agency ? "L'agence " + agency + " n'est pas dans le référentiel : saisissez la valeur." : "Rempli d'après l'agence.";
+        note.textContent = agency ? "L'agence " + agency + " n'est pas dans le référentiel\u202f: saisissez la valeur." : "Rempli d'après l'agence.";
       }
       show(note, true);
     });
@@ -280,7 +280,7 @@
     items.forEach(function (item) {
       if (item.input) {
         setFieldError(item.input, item.message);
-        var a = el("a", { href: "#" + item.input.id, text: labelOf(item.input) + " : " + item.message });
+        var a = el("a", { href: "#" + item.input.id, text: labelOf(item.input) + "\u202f: " + item.message });
         a.addEventListener("click", function (ev) { ev.preventDefault(); item.input.focus(); });
         list.appendChild(el("li", {}, [a]));
       } else {
@@ -288,7 +288,7 @@
       }
     });
     var sm = $("profile-server-message");
-    sm.textContent = serverMessage ? "Réponse du service : " + serverMessage : "";
+    sm.textContent = serverMessage ? "Réponse du service\u202f: " + serverMessage : "";
     show(sm, !!serverMessage);
     show($("profile-errors"), true);
     $("profile-errors").focus();
@@ -320,7 +320,7 @@
         profile[name] = input.dataset.scale === "percent" ? Number((n / 100).toFixed(6)) : n;
       } else if (kind === "string") {
         if (!ID_RE.test(raw)) {
-          problems.push({ input: input, message: "Lettres, chiffres, - et _ uniquement : un identifiant pseudonyme, jamais un nom." });
+          problems.push({ input: input, message: "Lettres, chiffres, - et _ uniquement\u202f: un identifiant pseudonyme, jamais un nom." });
           return;
         }
         profile[name] = raw;
@@ -339,16 +339,16 @@
     var warnings = [];
     if (typeof p.age === "number" && typeof p.experience_years === "number" && p.experience_years > Math.max(0, p.age - 14)) {
       warnings.push(F.plural(p.experience_years, "an") + " d'expérience pour une personne de " + p.age +
-        " ans : vérifiez l'âge et l'expérience dans le métier recherché.");
+        " ans\u202f: vérifiez l'âge et l'expérience dans le métier recherché.");
     }
     if (p.unemployment_benefit === false && typeof p.benefit_days_left === "number" && p.benefit_days_left > 0) {
-      warnings.push("Pas d'indemnisation (ARE) mais " + F.plural(p.benefit_days_left, "jour") + " d'indemnisation restants : vérifiez l'un des deux.");
+      warnings.push("Pas d'indemnisation (ARE) mais " + F.plural(p.benefit_days_left, "jour") + " d'indemnisation restants\u202f: vérifiez l'un des deux.");
     }
     if (typeof p.age === "number" && typeof p.registration_months === "number" && p.registration_months > Math.max(0, p.age - 16) * 12) {
-      warnings.push("Inscription depuis " + p.registration_months + " mois pour une personne de " + p.age + " ans : vérifiez.");
+      warnings.push("Inscription depuis " + p.registration_months + " mois pour une personne de " + p.age + " ans\u202f: vérifiez.");
     }
     if (p.last_contract === "NONE" && typeof p.months_worked_24m === "number" && p.months_worked_24m > 0) {
-      warnings.push("Aucun dernier contrat, mais " + p.months_worked_24m + " mois travaillés sur 24 : vérifiez.");
+      warnings.push("Aucun dernier contrat, mais " + p.months_worked_24m + " mois travaillés sur 24\u202f: vérifiez.");
     }
     return warnings;
   }
@@ -384,7 +384,7 @@
     show($("suggestion"), false);
     if (notice) {
       show($("stale-notice"), true);
-      announce("Le profil a changé : la suggestion affichée a été retirée. Demandez une nouvelle suggestion.");
+      announce("Le profil a changé\u202f: la suggestion affichée a été retirée. Demandez une nouvelle suggestion.");
     }
   }
 
@@ -419,7 +419,7 @@
         body.detail.forEach(function (d) {
           var loc = Array.isArray(d.loc) ? d.loc : [];
           var input = field(loc[0] === "profile" ? loc[1] : loc[0]);
-          items.push({ input: input, message: input ? detailFr(d) : (loc.join(".") + " : " + detailFr(d)) });
+          items.push({ input: input, message: input ? detailFr(d) : (loc.join(".") + "\u202f: " + detailFr(d)) });
         });
       } else if (body && typeof body.error === "string") {
         // « profile.age, profile.disability_recognition: required by the served model ... »
@@ -486,8 +486,8 @@
     band.appendChild(tick);
     band.appendChild(track);
     band.appendChild(legend);
-    var text = "Paliers : C en dessous de " + pct(b) + ", B de " + pct(b) + " à " + pct(a) + ", A à partir de " + pct(a) + ".";
-    band.setAttribute("aria-label", "Palier " + tierLabel(emp.tier) + " : probabilité " + pct(emp.probability) + ". " + text);
+    var text = "Paliers\u202f: C en dessous de " + pct(b) + ", B de " + pct(b) + " à " + pct(a) + ", A à partir de " + pct(a) + ".";
+    band.setAttribute("aria-label", "Palier " + tierLabel(emp.tier) + "\u202f: probabilité " + pct(emp.probability) + ". " + text);
     $("tier-band-legend").textContent = text;
   }
 
@@ -505,10 +505,10 @@
   function sentenceOf(f, kind) {
     var shown = f.field === "age" && f.value !== null ? f.display_value + " ans" : f.display_value;
     if (kind !== "need" && SENSITIVE.indexOf(f.field) >= 0) {
-      return f.label_fr + " : " + shown + " (donnée sensible) — en moyenne, l'accès à l'emploi y est " +
-        (f.direction === "towards" ? "plus rapide" : "plus long") + " ; l'outil en tient compte.";
+      return f.label_fr + "\u202f: " + shown + " (donnée sensible) — en moyenne, l'accès à l'emploi y est " +
+        (f.direction === "towards" ? "plus rapide" : "plus long") + "\u202f; l'outil en tient compte.";
     }
-    var cut = f.sentence_fr.lastIndexOf(" : ");
+    var cut = f.sentence_fr.lastIndexOf("\u202f: ");
     return cut > 0 ? f.sentence_fr.slice(0, cut) : f.sentence_fr;
   }
 
@@ -543,7 +543,7 @@
       ]));
     });
     if (typeof explanation.other_contribution === "number") {
-      $(otherId).textContent = "Toutes les autres informations, cumulées : effet " + F.strengthWord(explanation.other_contribution, labels.strength) + ".";
+      $(otherId).textContent = "Toutes les autres informations, cumulées\u202f: effet " + F.strengthWord(explanation.other_contribution, labels.strength) + ".";
     }
     renderTech(techId, explanation.factors.map(function (f) { return [f.label_fr, F.signed(f.contribution)]; }).concat([
       ["Autres informations cumulées", F.signed(explanation.other_contribution)],
@@ -579,7 +579,7 @@
     row("Durée", rec.duration_months ? F.plural(rec.duration_months, "mois", "mois") : "—");
     row(el("dt", {}, [el("dfn", { text: "Jalon « corde de rappel »" })]), el("span", {}, [
       el("strong", { text: dateFr(rec.milestone_date) }),
-      el("span", { className: "hint block", text: "Date à laquelle la situation et les besoins sont réexaminés avec la personne, au plus tard ; l'accompagnement peut alors changer." })
+      el("span", { className: "hint block", text: "Date à laquelle la situation et les besoins sont réexaminés avec la personne, au plus tard\u202f; l'accompagnement peut alors changer." })
     ]));
     if (rec.explanation_fr) row("Pourquoi ce parcours", pathDetailFr(rec));
     if (techId) renderTech(techId, [["Règle du catalogue", rec.rule_id], ["Version du catalogue", rec.catalogue_version],
@@ -600,7 +600,7 @@
     $("s-date").textContent = "établie le " + F.dateTimeFr(s.created_at);
     $("s-person-view").textContent = viewLabel(state.personView);
     var note = $("reopened-note");
-    note.textContent = opts.history ? "Suggestion rouverte depuis l'historique" + (latest ? " : la dernière décision est rappelée ci-dessous ; une nouvelle décision sera une révision." : ".") : "";
+    note.textContent = opts.history ? "Suggestion rouverte depuis l'historique" + (latest ? "\u202f: la dernière décision est rappelée ci-dessous\u202f; une nouvelle décision sera une révision." : ".") : "";
     show(note, !!opts.history);
 
     var reasons = $("review-reasons");
@@ -637,8 +637,8 @@
     if (latest) renderDecision(latest, true);
     document.dispatchEvent(new CustomEvent("jalon:suggestion", { detail: { suggestion: s, history: opts.history || null } }));
     $("suggestion-title").focus();
-    announce("Suggestion " + (opts.history ? "rouverte" : "reçue") + " : " + (s.need ? s.need.label_fr + ", confiance " + pct(s.need.probability) : "") +
-      (s.employability ? " ; palier " + s.employability.tier + " (" + pct(s.employability.probability) + ")" : "") +
+    announce("Suggestion " + (opts.history ? "rouverte" : "reçue") + "\u202f: " + (s.need ? s.need.label_fr + ", confiance " + pct(s.need.probability) : "") +
+      (s.employability ? "\u202f; palier " + s.employability.tier + " (" + pct(s.employability.probability) + ")" : "") +
       (s.needs_review ? ". À examiner avec attention." : ".") + " Aucune décision n'est présélectionnée.");
   }
 
@@ -674,10 +674,10 @@
     clear(list);
     messages.forEach(function (m) { list.appendChild(el("li", { text: m })); });
     var sm = $("decision-server-message");
-    sm.textContent = serverMessage ? "Réponse du service : " + serverMessage : "";
+    sm.textContent = serverMessage ? "Réponse du service\u202f: " + serverMessage : "";
     show(sm, !!serverMessage);
     show($("decision-errors"), true);
-    announce("Décision non enregistrée : " + messages.join(" "));
+    announce("Décision non enregistrée\u202f: " + messages.join(" "));
     if (focusId) $(focusId).focus(); else $("decision-errors").focus();
   }
 
@@ -707,7 +707,7 @@
     if (!s) return;
     var action = chosenAction();
     if (!action) {
-      showDecisionErrors(["Choisissez « Confirmer » ou « Modifier » : aucun choix n'est fait à votre place."], "", "action-confirm");
+      showDecisionErrors(["Choisissez « Confirmer » ou « Modifier »\u202f: aucun choix n'est fait à votre place."], "", "action-confirm");
       return;
     }
     var decision = { suggestion_id: s.suggestion_id, advisor_id: state.who.subject, action: action, revision: state.decided };
@@ -721,7 +721,7 @@
         $("override-need").setAttribute("aria-invalid", "true");
         focusId = "override-need";
       } else if ((need || suggestedNeed) === suggestedNeed && (tier || suggestedTier) === suggestedTier) {
-        problems.push("Le besoin et le palier choisis sont ceux de la suggestion : choisissez « Confirmer », ou changez l'un des deux.");
+        problems.push("Le besoin et le palier choisis sont ceux de la suggestion\u202f: choisissez « Confirmer », ou changez l'un des deux.");
         focusId = "override-need";
       }
       if (!reason) {
@@ -776,7 +776,7 @@
     document.dispatchEvent(new CustomEvent("jalon:decision", { detail: d }));
     if (quiet) return;
     $("decision-result").focus();
-    announce("Décision enregistrée : " + needLabel(d.final_need) + ", palier " + d.final_tier + ", jalon le " + dateFr(d.milestone_date) + ".");
+    announce("Décision enregistrée\u202f: " + needLabel(d.final_need) + ", palier " + d.final_tier + ", jalon le " + dateFr(d.milestone_date) + ".");
   }
 
   // ------------------------------------------------------------------ recent decisions
@@ -784,7 +784,7 @@
   function loadRecent() {
     return api("POST", "my_decisions", { limit: 10 }).then(renderRecent, function (err) {
       if (handleAuthLoss(err)) return;
-      $("recent-empty").textContent = "Impossible de charger vos décisions : " + errorFr(err);
+      $("recent-empty").textContent = "Impossible de charger vos décisions\u202f: " + errorFr(err);
       show($("recent-empty"), true);
     });
   }
@@ -796,7 +796,7 @@
       return h;
     }, function (err) {
       if (handleAuthLoss(err)) return;
-      announce("La suggestion n'a pas pu être rouverte : " + errorFr(err));
+      announce("La suggestion n'a pas pu être rouverte\u202f: " + errorFr(err));
     });
   }
 
