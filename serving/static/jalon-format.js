@@ -1,4 +1,4 @@
-/* Jalon advisor page: French formatting and parsing (window.JalonFormat).
+/* Jalon advisor page: French formatting and parsing (window.JalonFormat), DOM helpers (window.JalonDom).
  *
  * One date format everywhere (« 1er avril 2027 », « 14 mars 2027 à 9 h 30 » when the time
  * matters), percentages with a narrow no-break space and « moins de 1 % » for tiny ones,
@@ -80,6 +80,22 @@
   function plural(count, singular, pluralForm) {
     return num(count) + " " + (Math.abs(count) < 2 ? singular : (pluralForm || singular + "s"));
   }
+
+  // -- DOM helpers (every value from the API is written with textContent, never innerHTML)
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "className") node.className = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function show(node, visible) { node.hidden = !visible; }
+  window.JalonDom = { el: el, clear: clear, show: show };
 
   window.JalonFormat = {
     NNBSP: NNBSP,

@@ -1,5 +1,6 @@
-/* Jalon advisor page, the person's side: documents (report, contrat d'engagement), contests
- * and their re-examination by another advisor, and a document asked for through a link.
+/* Jalon advisor page, the person's side: recent decisions (with the person, reopened on
+ * demand), documents (report, contrat d'engagement), contests and their re-examination by
+ * another advisor, and a document asked for through a link.
  *
  * Uses window.JalonApp (jalon.js). Documents are fetched with the advisor's token and shown
  * from a blob URL (a browser never sends the token by itself); the report and the contract
@@ -63,6 +64,58 @@
     });
   }
   App.openDocument = openDocument;
+
+  // ------------------------------------------------------------------ recent decisions
+
+  function loadRecent() {
+    return App.api("POST", "my_decisions", { limit: 10 }).then(renderRecent, function (err) {
+      if (App.handleAuthLoss(err)) return;
+      $("recent-empty").textContent = "Impossible de charger vos décisions\u202f: " + App.errorFr(err);
+      show($("recent-empty"), true);
+    });
+  }
+
+  function reopen(suggestionId) {
+    return App.api("GET", "suggestions/" + encodeURIComponent(suggestionId)).then(function (h) {
+      show($("stale-notice"), false);
+      App.renderSuggestion(h.suggestion, { history: h });
+      return h;
+    }, function (err) {
+      if (App.handleAuthLoss(err)) return;
+      announce("La suggestion n'a pas pu être rouverte\u202f: " + App.errorFr(err));
+    });
+  }
+
+  function renderRecent(rows) {
+    var body = $("recent-body");
+    clear(body);
+    rows = Array.isArray(rows) ? rows : [];
+    show($("recent-table"), rows.length > 0);
+    $("recent-empty").textContent = "Aucune décision enregistrée pour l'instant.";
+    show($("recent-empty"), rows.length === 0);
+    rows.forEach(function (d) {
+      var who = d.person_id || d.suggestion_id.slice(0, 8);
+      var reopenButton = el("button", { type: "button", className: "button-secondary button-small reopen",
+        "aria-label": "Rouvrir la suggestion de " + who, text: "Rouvrir" });
+      reopenButton.addEventListener("click", function () { reopen(d.suggestion_id); });
+      var reportButton = el("button", { type: "button", className: "button-secondary button-small",
+        "aria-label": "Ouvrir le relevé de " + who, text: "Relevé" });
+      reportButton.addEventListener("click", function () { openDocument("report", d.suggestion_id); });
+      body.appendChild(el("tr", { "data-decision-id": d.decision_id, "data-suggestion-id": d.suggestion_id }, [
+        el("td", { text: F.dateTimeFr(d.created_at) }),
+        el("td", {}, [el("strong", { className: "person", text: d.person_id || "—" })]),
+        el("td", { text: (d.action === "confirm" ? "Confirmée" : "Modifiée") + (d.revision_of ? " (révision)" : "") }),
+        el("td", { text: App.needLabel(d.final_need) }),
+        el("td", { text: App.tierLabel(d.final_tier) }),
+        el("td", { text: F.dateFr(d.milestone_date) }),
+        el("td", { className: "row-actions" }, [reopenButton, reportButton])
+      ]));
+    });
+  }
+
+  App.loadRecent = loadRecent;
+  App.reopen = reopen;
+  document.addEventListener("jalon:signedin", loadRecent);
 
   // ------------------------------------------------------------------ a document asked for by a link
 

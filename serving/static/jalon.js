@@ -1,10 +1,11 @@
-/* Jalon advisor page: sign in, the person's own view, profile -> suggestion, decision, recent decisions.
+/* Jalon advisor page: sign in, the person's own view, profile -> suggestion, decision.
  *
  * Vanilla JS, no dependency. Every value coming from the API is written with textContent
  * (never innerHTML). The bearer token lives in sessionStorage only (this tab, until it is
- * closed). API paths are relative to the page (/ui/ -> ../suggest), so the page also
- * works behind a reverse proxy that adds a prefix. French formatting: jalon-format.js;
- * contract, contests and re-examination: jalon-person.js (through window.JalonApp).
+ * closed). Loaded after jalon-format.js (formatting,
+ * DOM helpers), jalon-api.js (the API, errors in French), jalon-render.js (drawing a
+ * suggestion) and jalon-profile.js (form helpers); jalon-person.js (recent decisions, documents,
+ * contests, re-examination) uses it through window.JalonApp.
  *
  * A shown suggestion belongs to the profile it was computed from: any change to the form
  * (a field, the person's own view, « Charger un exemple », « Vider ») withdraws it and its
@@ -13,19 +14,17 @@
 (function () {
   "use strict";
 
-  var F = window.JalonFormat;
-  var TOKEN_KEY = "jalon.token";
-  var API_BASE = new URL("../", window.location.href);
-  var ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+  var F = window.JalonFormat, D = window.JalonDom, A = window.JalonApi, R = window.JalonRender, P = window.JalonProfile;
+  var api = A.api, ApiError = A.ApiError, serverWords = A.serverWords, detailFr = A.detailFr, errorFr = A.errorFr;
+  var el = D.el, clear = D.clear, show = D.show;
+  var TOKEN_KEY = "jalon.token", ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
   var state = { token: null, who: null, suggestion: null, decided: false, personView: null, inputs: null, reexam: null };
   var $ = function (id) { return document.getElementById(id); };
   var labels = JSON.parse($("jalon-labels").textContent);
-  var REFERENCE = JSON.parse($("jalon-reference").textContent);
   var NEED_LABELS = Object.fromEntries(labels.needs);
   var TIER_LABELS = Object.fromEntries(labels.tiers);
   var VIEW_LABELS = Object.fromEntries(labels.person_views);
-  var SENSITIVE = labels.sensitive || [];
   var EXAMPLE = JSON.parse($("jalon-example").textContent);
   var pct = F.pct, dateFr = F.dateFr;
 
@@ -33,99 +32,10 @@
   function tierLabel(code) { return code ? code + " — " + (TIER_LABELS[code] || "") : "—"; }
   function viewLabel(code) { return code ? (VIEW_LABELS[code] || code) : "non recueilli"; }
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k === "className") node.className = attrs[k];
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-    return node;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   function announce(text) {
     var s = $("status");
     s.textContent = "";
     window.setTimeout(function () { s.textContent = text; }, 50);
-  }
-  function show(node, visible) { node.hidden = !visible; }
-
-  // ------------------------------------------------------------------ API
-
-  function ApiError(status, body) { this.status = status; this.body = body; }
-
-  function api(method, path, body, token) {
-    var headers = { "Authorization": "Bearer " + (token || state.token), "Accept": "application/json" };
-    var init = { method: method, headers: headers, cache: "no-store", credentials: "omit" };
-    if (body !== undefined) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
-    return fetch(new URL(path, API_BASE), init).then(function (res) {
-      return res.text().then(function (text) {
-        var data = text;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { /* keep text */ }
-        if (!res.ok) throw new ApiError(res.status, data);
-        return data;
-      });
-    }, function () { throw new ApiError(0, null); });
-  }
-
-  /** The server's own words (error and detail messages), shown as they are. */
-  function serverWords(err) {
-    var body = Array.isArray(err.body) ? err.body[0] : err.body;
-    if (body === null || body === undefined) return "";
-    if (typeof body === "string") return body.slice(0, 500);
-    var parts = [];
-    if (body.error) parts.push(String(body.error));
-    if (Array.isArray(body.detail)) {
-      body.detail.forEach(function (d) { parts.push((Array.isArray(d.loc) ? d.loc.join(".") + "\u202f: " : "") + (d.msg || "")); });
-    } else if (typeof body.detail === "string") parts.push(body.detail);
-    return parts.join(" — ");
-  }
-
-  var KNOWN_MESSAGES = [
-    [/an override needs a reason/i, "Un motif est obligatoire pour modifier la suggestion."],
-    [/an override needs a need or a tier/i, "Pour modifier, choisissez un autre besoin et/ou un autre palier."],
-    [/already has a decision/i, "Cette suggestion a déjà une décision\u202f: enregistrez une révision."],
-    [/no such suggestion/i, "Cette suggestion est introuvable."],
-    [/only their own/i, "Vous ne pouvez consulter ou décider que vos propres suggestions."],
-    [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."],
-    [/required by the served model/i, "Information obligatoire pour ce modèle\u202f: il ne l'a jamais vue manquer à l'apprentissage."],
-    [/being re-examined/i, "Cette décision est contestée et en cours de réexamen par un autre conseiller."],
-    [/already has an open contest/i, "Une contestation de cette décision est déjà en cours de réexamen."],
-    [/nothing to contest/i, "Il n'y a pas encore de décision à contester."],
-    [/another advisor than/i, "Le réexamen est fait par un autre conseiller que celui qui a pris la décision."],
-    [/already re-examined/i, "Cette contestation a déjà été réexaminée."]
-  ];
-
-  /** A French message for one pydantic error item. */
-  function detailFr(d) {
-    var msg = String(d.msg || ""), type = String(d.type || ""), m;
-    for (var i = 0; i < KNOWN_MESSAGES.length; i++) if (KNOWN_MESSAGES[i][0].test(msg)) return KNOWN_MESSAGES[i][1];
-    if (type === "missing") return "Ce champ est obligatoire.";
-    if ((m = /less than or equal to ([\d.]+)/.exec(msg))) return "Valeur trop grande\u202f: au plus " + m[1].replace(".", ",") + ".";
-    if ((m = /greater than or equal to ([\d.]+)/.exec(msg))) return "Valeur trop petite\u202f: au moins " + m[1].replace(".", ",") + ".";
-    if (/should match pattern/.test(msg)) return "Lettres, chiffres, - et _ uniquement (identifiant pseudonyme).";
-    if (/valid integer/.test(msg)) return "Nombre entier attendu.";
-    if (/valid number/.test(msg)) return "Nombre attendu.";
-    if (/valid boolean/.test(msg)) return "Oui ou non attendu.";
-    if (type === "literal_error" || /Input should be/.test(msg)) return "Valeur non reconnue.";
-    if (type === "extra_forbidden") return "Champ inconnu du service.";
-    return "Valeur refusée par le service.";
-  }
-
-  /** A French sentence for an API error (whole request). */
-  function errorFr(err) {
-    var words = serverWords(err);
-    for (var i = 0; i < KNOWN_MESSAGES.length; i++) if (KNOWN_MESSAGES[i][0].test(words)) return KNOWN_MESSAGES[i][1];
-    switch (err.status) {
-      case 0: return "Le service ne répond pas. Vérifiez la connexion puis réessayez.";
-      case 400: case 422: return "Le service a refusé la demande.";
-      case 401: return "Jeton refusé ou session expirée\u202f: reconnectez-vous.";
-      case 403: return "Votre rôle ne permet pas cette action.";
-      case 404: return "Introuvable.";
-      case 409: return "Conflit\u202f: la demande a déjà été traitée.";
-      default: return "Le service a rencontré une erreur (" + err.status + "). Réessayez.";
-    }
   }
 
   function handleAuthLoss(err) {
@@ -140,6 +50,7 @@
 
   function signedIn(who, token) {
     state.token = token;
+    A.token = token;
     state.who = who;
     sessionStorage.setItem(TOKEN_KEY, token);
     $("who-subject").textContent = who.subject;
@@ -151,14 +62,14 @@
     $("token").value = "";
     $("profile-title").focus();
     announce("Connecté en tant que " + who.subject + ".");
-    api("POST", "model_inputs", {}).then(applyModelInputs, function () { /* keep the schema's defaults */ });
-    loadRecent();
+    api("POST", "model_inputs", {}).then(function (spec) { state.inputs = spec; P.applyModelInputs(spec); }, function () { /* keep the schema's defaults */ });
     document.dispatchEvent(new CustomEvent("jalon:signedin"));
   }
 
   function signOut(message) {
     sessionStorage.removeItem(TOKEN_KEY);
     state.token = null;
+    A.token = null;
     state.who = null;
     withdrawSuggestion(false);
     // Nobody is signed in: the banner names nobody (the last advisor's name is erased, not just hidden).
@@ -222,58 +133,6 @@
     show($("profile-server-message"), false);
   }
 
-  /** Which inputs the served model needs: « Non renseigné » only where training saw the input missing. */
-  function applyModelInputs(spec) {
-    state.inputs = spec;
-    (spec.required || []).forEach(function (name) {
-      var input = field(name);
-      if (!input || input.required) return;
-      input.required = true;
-      input.setAttribute("aria-required", "true");
-      var label = profileForm.querySelector('label[for="' + input.id + '"]');
-      if (label && !label.querySelector("abbr")) label.appendChild(el("abbr", { title: "obligatoire", text: " *" }));
-      var empty = input.tagName === "SELECT" ? input.querySelector('option[value=""]') : null;
-      if (empty) empty.textContent = "— choisir —";
-      var hint = $(input.id + "-hint");
-      if (hint) hint.textContent = "Donnée sensible, utilisée par le modèle et auditée. Obligatoire\u202f: ce modèle ne l'a jamais vue manquer à l'apprentissage.";
-    });
-    (spec.may_be_missing || []).forEach(function (name) {
-      var input = field(name);
-      var hint = input && $(input.id + "-hint");
-      if (input && !input.required && hint && SENSITIVE.indexOf(name) >= 0) {
-        hint.textContent = "Donnée sensible, utilisée par le modèle et auditée. Facultatif\u202f: « Non renseigné » possible.";
-      }
-    });
-  }
-
-  /** Local unemployment and occupation tension come from the reference table, not from typing. */
-  function applyReference() {
-    var agency = (field("agency_id").value || "").trim(), domain = field("target_occupation_domain").value;
-    var values = {
-      local_unemployment_rate: REFERENCE.unemployment[agency],
-      occupation_tension: (REFERENCE.tension[agency] || {})[domain]
-    };
-    Object.keys(values).forEach(function (name) {
-      var input = field(name), note = $(input.id + "-reference"), v = values[name];
-      if (typeof v === "number") {
-        writeNumber(input, v);
-        input.readOnly = true;
-        note.textContent = "Rempli d'après l'agence " + agency + (name === "occupation_tension" ? " et le domaine du métier" : "") +
-          ". " + REFERENCE.source_fr;
-      } else {
-        if (input.readOnly) input.value = "";
-        input.readOnly = false;
-        note.textContent = agency ? "L'agence " + agency + " n'est pas dans le référentiel\u202f: saisissez la valeur." : "Rempli d'après l'agence.";
-      }
-      show(note, true);
-    });
-  }
-
-  function writeNumber(input, v) {
-    var scale = input.dataset.scale === "percent" ? 100 : 1;
-    input.value = F.num(Number((v * scale).toFixed(6)));
-  }
-
   function showProfileErrors(items, serverMessage) {
     var list = $("profile-error-list");
     clear(list);
@@ -334,32 +193,6 @@
     return { profile: profile, problems: problems };
   }
 
-  /** Implausible combinations: warned about, never blocking (the advisor knows the person). */
-  function plausibility(p) {
-    var warnings = [];
-    if (typeof p.age === "number" && typeof p.experience_years === "number" && p.experience_years > Math.max(0, p.age - 14)) {
-      warnings.push(F.plural(p.experience_years, "an") + " d'expérience pour une personne de " + p.age +
-        " ans\u202f: vérifiez l'âge et l'expérience dans le métier recherché.");
-    }
-    if (p.unemployment_benefit === false && typeof p.benefit_days_left === "number" && p.benefit_days_left > 0) {
-      warnings.push("Pas d'indemnisation (ARE) mais " + F.plural(p.benefit_days_left, "jour") + " d'indemnisation restants\u202f: vérifiez l'un des deux.");
-    }
-    if (typeof p.age === "number" && typeof p.registration_months === "number" && p.registration_months > Math.max(0, p.age - 16) * 12) {
-      warnings.push("Inscription depuis " + p.registration_months + " mois pour une personne de " + p.age + " ans\u202f: vérifiez.");
-    }
-    if (p.last_contract === "NONE" && typeof p.months_worked_24m === "number" && p.months_worked_24m > 0) {
-      warnings.push("Aucun dernier contrat, mais " + p.months_worked_24m + " mois travaillés sur 24\u202f: vérifiez.");
-    }
-    return warnings;
-  }
-
-  function showWarnings(warnings) {
-    var list = $("profile-warning-list");
-    clear(list);
-    warnings.forEach(function (w) { list.appendChild(el("li", { text: w })); });
-    show($("profile-warnings"), warnings.length > 0);
-  }
-
   function fillProfile(values) {
     clearFieldErrors();
     inputs().forEach(function (input) {
@@ -367,10 +200,10 @@
       input.readOnly = false;
       if (v === null || v === undefined) input.value = "";
       else if (typeof v === "boolean") input.value = v ? "true" : "false";
-      else if (input.dataset.number) writeNumber(input, v);
+      else if (input.dataset.number) P.writeNumber(input, v);
       else input.value = String(v);
     });
-    applyReference();
+    P.applyReference();
   }
 
   /** The profile changed: the suggestion shown no longer describes it. */
@@ -389,7 +222,7 @@
   }
 
   function onProfileEdited(event) {
-    if (event && event.target && (event.target.name === "agency_id" || event.target.name === "target_occupation_domain")) applyReference();
+    if (event && event.target && (event.target.name === "agency_id" || event.target.name === "target_occupation_domain")) P.applyReference();
     withdrawSuggestion(true);
   }
 
@@ -401,7 +234,7 @@
     clearFieldErrors();
     var read = readProfile();
     if (read.problems.length) { showProfileErrors(read.problems, ""); return; }
-    showWarnings(plausibility(read.profile));
+    P.showWarnings(P.plausibility(read.profile));
     var personView = $("person-view").value;
     var button = $("submit-profile");
     button.disabled = true;
@@ -440,152 +273,6 @@
 
   // ------------------------------------------------------------------ suggestion
 
-  function renderNeedBars(need) {
-    var list = $("need-bars");
-    clear(list);
-    var rows = (need.distribution || []).slice().sort(function (a, b) { return b.probability - a.probability; });
-    rows.forEach(function (row) {
-      var suggested = row.code === need.code;
-      var fill = el("div", { className: "fill" });
-      fill.style.width = Math.max(0, Math.min(100, row.probability * 100)).toFixed(1) + "%";
-      list.appendChild(el("li", { className: suggested ? "suggested" : "", "data-code": row.code }, [
-        el("span", { className: "name", text: row.label_fr + (suggested ? " (suggéré)" : "") }),
-        el("span", { className: "track", "aria-hidden": "true" }, [fill]),
-        el("span", { className: "pct", text: pct(row.probability) })
-      ]));
-    });
-  }
-
-  /** The band shows where the probability falls; labels sit under it (wrapping, never cut). */
-  function renderTierBand(emp) {
-    var band = $("tier-band");
-    clear(band);
-    var b = emp.bands && emp.bands.B, a = emp.bands && emp.bands.A;
-    if (typeof a !== "number" || typeof b !== "number") { show(band, false); return; }
-    show(band, true);
-    var track = el("div", { className: "track" }), legend = el("div", { className: "labels" });
-    [["C", 0, b], ["B", b, a], ["A", a, 1]].forEach(function (seg) {
-      var width = ((seg[2] - seg[1]) * 100).toFixed(2) + "%";
-      var current = seg[0] === emp.tier ? " current" : "";
-      var part = el("div", { className: "seg" + current, text: seg[0] });
-      part.style.width = width;
-      track.appendChild(part);
-      var label = el("div", { className: "seg-label" + current }, [el("strong", { text: seg[0] }), " · " + (TIER_LABELS[seg[0]] || "")]);
-      label.style.width = width;
-      legend.appendChild(label);
-    });
-    var marker = el("div", { className: "marker", text: pct(emp.probability) });
-    var at = Math.max(0, Math.min(1, emp.probability));
-    marker.style.left = (at * 100).toFixed(2) + "%";
-    // Near an end, the label is aligned inside the band instead of centred over the edge.
-    if (at < 0.08) marker.style.transform = "translateX(-0.2rem)";
-    else if (at > 0.92) marker.style.transform = "translateX(calc(-100% + 0.2rem))";
-    var tick = el("div", { className: "tick", "aria-hidden": "true" });
-    tick.style.left = (at * 100).toFixed(2) + "%";
-    band.appendChild(marker);
-    band.appendChild(tick);
-    band.appendChild(track);
-    band.appendChild(legend);
-    var text = "Paliers\u202f: C en dessous de " + pct(b) + ", B de " + pct(b) + " à " + pct(a) + ", A à partir de " + pct(a) + ".";
-    band.setAttribute("aria-label", "Palier " + tierLabel(emp.tier) + "\u202f: probabilité " + pct(emp.probability) + ". " + text);
-    $("tier-band-legend").textContent = text;
-  }
-
-  function effectWords(f, kind) {
-    var towards = f.direction === "towards";
-    if (kind === "need") return towards ? "▲ rapproche du besoin" : "▼ éloigne du besoin";
-    if (SENSITIVE.indexOf(f.field) >= 0) {
-      // A sensitive input is framed by what it leads to: more (or less) support, not « moins de chances ».
-      return towards ? "▲ moins d'accompagnement suggéré" : "▼ plus d'accompagnement suggéré";
-    }
-    return towards ? "▲ rapproche de l'emploi" : "▼ éloigne de l'emploi";
-  }
-
-  /** What the factor is (its value); the effect is said next to its bar, in words. */
-  function sentenceOf(f, kind) {
-    var shown = f.field === "age" && f.value !== null ? f.display_value + " ans" : f.display_value;
-    if (kind !== "need" && SENSITIVE.indexOf(f.field) >= 0) {
-      return f.label_fr + "\u202f: " + shown + " (donnée sensible) — en moyenne, l'accès à l'emploi y est " +
-        (f.direction === "towards" ? "plus rapide" : "plus long") + "\u202f; l'outil en tient compte.";
-    }
-    var cut = f.sentence_fr.lastIndexOf("\u202f: ");
-    return cut > 0 ? f.sentence_fr.slice(0, cut) : f.sentence_fr;
-  }
-
-  function renderTech(detailsId, rows) {
-    var body = $(detailsId).querySelector(".tech-body");
-    clear(body);
-    var dl = el("dl", { className: "facts" });
-    rows.forEach(function (r) { dl.appendChild(el("dt", { text: r[0] })); dl.appendChild(el("dd", { text: r[1] })); });
-    body.appendChild(dl);
-  }
-
-  function renderFactors(listId, otherId, techId, explanation, kind) {
-    var list = $(listId);
-    clear(list);
-    $(otherId).textContent = "";
-    if (!explanation || !Array.isArray(explanation.factors) || !explanation.factors.length) {
-      list.appendChild(el("li", { text: "Pas d'explication disponible." }));
-      renderTech(techId, []);
-      return;
-    }
-    var maxAbs = explanation.factors.reduce(function (m, f) { return Math.max(m, Math.abs(f.contribution)); }, 0) || 1;
-    explanation.factors.forEach(function (f) {
-      var dir = f.direction === "towards" ? "towards" : "against";
-      var bar = el("span", { className: "bar " + dir });
-      bar.style.width = (Math.abs(f.contribution) / maxAbs * 50).toFixed(1) + "%";
-      list.appendChild(el("li", { className: "factor " + dir, "data-field": f.field, "data-direction": dir }, [
-        el("p", { className: "sentence", text: sentenceOf(f, kind) }),
-        el("div", { className: "row" }, [
-          el("span", { className: "axis", "aria-hidden": "true" }, [bar]),
-          el("span", { className: "value " + dir, text: F.strengthWord(f.contribution, labels.strength) + " " + effectWords(f, kind) })
-        ])
-      ]));
-    });
-    if (typeof explanation.other_contribution === "number") {
-      $(otherId).textContent = "Toutes les autres informations, cumulées\u202f: effet " + F.strengthWord(explanation.other_contribution, labels.strength) + ".";
-    }
-    renderTech(techId, explanation.factors.map(function (f) { return [f.label_fr, F.signed(f.contribution)]; }).concat([
-      ["Autres informations cumulées", F.signed(explanation.other_contribution)],
-      ["Valeur de base", F.signed(explanation.base_value)],
-      ["Score brut", F.signed(explanation.raw_score)],
-      ["Unités", "contributions SHAP, en log-odds (" + explanation.units + ")"]
-    ]));
-  }
-
-  /** The catalogue's explanation without its English rule id (kept in the technical details). */
-  function pathDetailFr(rec) {
-    var text = String(rec.explanation_fr || "").replace(/^Suggestion de la règle « [^»]+ » \(catalogue [^)]+\) : /, "");
-    return text.charAt(0).toUpperCase() + text.slice(1);
-  }
-
-  function renderRecommendation(target, rec, techId) {
-    clear(target);
-    if (!rec) {
-      target.appendChild(el("dt", { text: "Parcours" }));
-      target.appendChild(el("dd", { text: "Aucune recommandation disponible." }));
-      return;
-    }
-    function row(term, value) {
-      target.appendChild(typeof term === "string" ? el("dt", { text: term }) : term);
-      target.appendChild(typeof value === "string" ? el("dd", { text: value }) : el("dd", {}, [value]));
-    }
-    row("Parcours", rec.parcours_label_fr || rec.parcours || "—");
-    row("Modalité", rec.modality_label_fr || rec.modality || "—");
-    row("Objectif prioritaire", rec.objective_fr || "—");
-    var offers = el("ul", {});
-    (rec.offers || []).forEach(function (o) { offers.appendChild(el("li", { text: o.name_fr || o.id || String(o) })); });
-    row("Offres de service", (rec.offers || []).length ? offers : "—");
-    row("Durée", rec.duration_months ? F.plural(rec.duration_months, "mois", "mois") : "—");
-    row(el("dt", {}, [el("dfn", { text: "Jalon « corde de rappel »" })]), el("span", {}, [
-      el("strong", { text: dateFr(rec.milestone_date) }),
-      el("span", { className: "hint block", text: "Date à laquelle la situation et les besoins sont réexaminés avec la personne, au plus tard\u202f; l'accompagnement peut alors changer." })
-    ]));
-    if (rec.explanation_fr) row("Pourquoi ce parcours", pathDetailFr(rec));
-    if (techId) renderTech(techId, [["Règle du catalogue", rec.rule_id], ["Version du catalogue", rec.catalogue_version],
-      ["Compléments", (rec.complement_ids || []).join(", ") || "aucun"]]);
-  }
-
   /** Show a suggestion: just computed (opts.personView) or reopened from the record (opts.history). */
   function renderSuggestion(s, opts) {
     opts = opts || {};
@@ -611,7 +298,7 @@
     if (s.need) {
       $("need-label").textContent = s.need.label_fr;
       $("need-prob").textContent = pct(s.need.probability);
-      renderNeedBars(s.need);
+      R.needBars(s.need);
     } else {
       $("need-label").textContent = "Pas de suggestion de besoin (choisissez-le dans votre décision).";
       $("need-prob").textContent = "—";
@@ -620,16 +307,16 @@
     if (s.employability) {
       $("tier-label").textContent = "Palier " + s.employability.tier + " — " + s.employability.tier_label_fr;
       $("tier-prob").textContent = pct(s.employability.probability);
-      renderTierBand(s.employability);
+      R.tierBand(s.employability);
     } else {
       $("tier-label").textContent = "Pas de suggestion de palier (choisissez-le dans votre décision).";
       $("tier-prob").textContent = "—";
       clear($("tier-band"));
     }
     var ex = s.explanations || {};
-    renderFactors("need-factors", "need-other", "need-tech", ex.need, "need");
-    renderFactors("emp-factors", "emp-other", "emp-tech", ex.employability, "employability");
-    renderRecommendation($("recommendation"), s.recommendation, "rec-tech");
+    R.factors("need-factors", "need-other", "need-tech", ex.need, "need");
+    R.factors("emp-factors", "emp-other", "emp-tech", ex.employability, "employability");
+    R.recommendation($("recommendation"), s.recommendation, "rec-tech");
     resetDecisionForm();
     show($("decision-result"), false);
     $("submit-decision").textContent = state.decided ? "Enregistrer une révision" : "Enregistrer la décision";
@@ -695,7 +382,7 @@
     if (tier) body.tier = tier;
     api("POST", "path_preview", body).then(function (rec) {
       if (state.suggestion !== s) return;
-      renderRecommendation($("override-preview-facts"), rec, null);
+      R.recommendation($("override-preview-facts"), rec, null);
       show($("override-preview"), true);
     }, function (err) { if (!handleAuthLoss(err)) show($("override-preview"), false); });
   }
@@ -742,7 +429,7 @@
       renderDecision(d, false);
       resetDecisionForm();
       button.textContent = "Enregistrer une révision";
-      loadRecent();
+      window.JalonApp.loadRecent();
     }, function (err) {
       if (handleAuthLoss(err)) return;
       var messages = [];
@@ -779,61 +466,13 @@
     announce("Décision enregistrée\u202f: " + needLabel(d.final_need) + ", palier " + d.final_tier + ", jalon le " + dateFr(d.milestone_date) + ".");
   }
 
-  // ------------------------------------------------------------------ recent decisions
-
-  function loadRecent() {
-    return api("POST", "my_decisions", { limit: 10 }).then(renderRecent, function (err) {
-      if (handleAuthLoss(err)) return;
-      $("recent-empty").textContent = "Impossible de charger vos décisions\u202f: " + errorFr(err);
-      show($("recent-empty"), true);
-    });
-  }
-
-  function reopen(suggestionId) {
-    return api("GET", "suggestions/" + encodeURIComponent(suggestionId)).then(function (h) {
-      show($("stale-notice"), false);
-      renderSuggestion(h.suggestion, { history: h });
-      return h;
-    }, function (err) {
-      if (handleAuthLoss(err)) return;
-      announce("La suggestion n'a pas pu être rouverte\u202f: " + errorFr(err));
-    });
-  }
-
-  function renderRecent(rows) {
-    var body = $("recent-body");
-    clear(body);
-    rows = Array.isArray(rows) ? rows : [];
-    show($("recent-table"), rows.length > 0);
-    $("recent-empty").textContent = "Aucune décision enregistrée pour l'instant.";
-    show($("recent-empty"), rows.length === 0);
-    rows.forEach(function (d) {
-      var who = d.person_id || d.suggestion_id.slice(0, 8);
-      var reopenButton = el("button", { type: "button", className: "button-secondary button-small reopen",
-        "aria-label": "Rouvrir la suggestion de " + who, text: "Rouvrir" });
-      reopenButton.addEventListener("click", function () { reopen(d.suggestion_id); });
-      var reportButton = el("button", { type: "button", className: "button-secondary button-small",
-        "aria-label": "Ouvrir le relevé de " + who, text: "Relevé" });
-      reportButton.addEventListener("click", function () { window.JalonApp.openDocument("report", d.suggestion_id); });
-      body.appendChild(el("tr", { "data-decision-id": d.decision_id, "data-suggestion-id": d.suggestion_id }, [
-        el("td", { text: F.dateTimeFr(d.created_at) }),
-        el("td", {}, [el("strong", { className: "person", text: d.person_id || "—" })]),
-        el("td", { text: (d.action === "confirm" ? "Confirmée" : "Modifiée") + (d.revision_of ? " (révision)" : "") }),
-        el("td", { text: needLabel(d.final_need) }),
-        el("td", { text: tierLabel(d.final_tier) }),
-        el("td", { text: dateFr(d.milestone_date) }),
-        el("td", { className: "row-actions" }, [reopenButton, reportButton])
-      ]));
-    });
-  }
-
   // ------------------------------------------------------------------ wiring
 
   window.JalonApp = {
     state: state, api: api, ApiError: ApiError, $: $, el: el, clear: clear, show: show, announce: announce,
     errorFr: errorFr, serverWords: serverWords, handleAuthLoss: handleAuthLoss, needLabel: needLabel, tierLabel: tierLabel,
-    viewLabel: viewLabel, renderSuggestion: renderSuggestion, renderDecision: renderDecision, loadRecent: loadRecent,
-    reopen: reopen, withdrawSuggestion: withdrawSuggestion, API_BASE: API_BASE
+    viewLabel: viewLabel, renderSuggestion: renderSuggestion, renderDecision: renderDecision,
+    withdrawSuggestion: withdrawSuggestion, API_BASE: A.API_BASE, dateTimeFr: F.dateTimeFr
   };
 
   $("signin-form").addEventListener("submit", onSignIn);
@@ -848,7 +487,7 @@
   decisionForm.querySelectorAll('input[name="action"]').forEach(function (r) { r.addEventListener("change", onActionChange); });
   $("override-need").addEventListener("change", previewOverride);
   $("override-tier").addEventListener("change", previewOverride);
-  applyReference();
+  P.applyReference();
 
   var saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) {
