@@ -36,9 +36,7 @@ def main() -> None:
         writer.writerow(["agency_id", "local_unemployment_rate", *(f"tension_{d}" for d in domains)])
         for i, agency_id in enumerate(agencies.agency_id):
             tension = np.clip(_DOMAIN_TENSION + agencies.tension_shift[i], 0.0, 1.0)
-            writer.writerow(
-                [agency_id, f"{agencies.unemployment_rate[i]:.3f}", *(f"{t:.2f}" for t in tension)]
-            )
+            writer.writerow([agency_id, f"{agencies.unemployment_rate[i]:.3f}", *(f"{t:.2f}" for t in tension)])
     print(f"wrote {OUT}")
 
 
