@@ -152,6 +152,8 @@
     var history = event.detail.history;
     show($("contest-box"), !!(history && history.decisions.length));
     show($("reexam-box"), false);
+    show($("decision-form"), true);
+    show($("contest-form"), true);
     $("contest-box").open = false;
     show($("contest-result"), false);
     $("contest-received").value = F.todayIso();
@@ -159,7 +161,8 @@
     var open = history && (history.contests || []).filter(function (c) { return c.status === "open"; })[0];
     if (open) contestRecorded(open);
   });
-  document.addEventListener("jalon:decision", function () { show($("contest-box"), true); });
+  // A decision shown while re-examining a contest is the re-examination's: no new contest from here.
+  document.addEventListener("jalon:decision", function () { show($("contest-box"), !App.state.reexam); });
 
   function contestRecorded(c) {
     var box = $("contest-result");
@@ -252,6 +255,7 @@
       if (!h) return;
       App.state.reexam = contest;
       show($("contest-box"), false);
+      show($("decision-form"), false); // the re-examiner answers the contest, not with an ordinary decision
       $("reexam-statement").textContent = "Contestation reçue le " + F.dateFr(contest.received_on) + "\u202f: «\u00a0" + contest.statement +
         "\u00a0». Décision contestée\u202f: celle de " + (h.decisions.length ? h.decisions[h.decisions.length - 1].advisor_id : "—") + ".";
       $("reexam-form").reset();
@@ -293,6 +297,7 @@
       show($("reexam-form"), false);
       if (out.decision) App.renderDecision(out.decision, true);
       App.state.reexam = null;
+      show($("contest-box"), false);
       result.focus();
       announce(result.textContent);
       loadContests();

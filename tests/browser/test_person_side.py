@@ -232,6 +232,7 @@ def test_contest_is_reexamined_by_another_advisor_and_shown_to_the_person(
         b.wait_for_selector("#reexam-box:not([hidden])")
         assert b.inner_text("#s-id") == s["suggestion_id"]
         assert statement in b.inner_text("#reexam-statement")
+        assert b.is_hidden("#decision-form"), "the re-examiner answers the contest, not with an ordinary decision"
         b.check("#reexam-revise")
         b.select_option("#reexam-need", "SOCIAL_BARRIERS" if s["need"]["code"] != "SOCIAL_BARRIERS" else "TRAINING")
         reason = "Réexamen : le logement passe d'abord, nous commençons par lever ce frein"
@@ -244,6 +245,7 @@ def test_contest_is_reexamined_by_another_advisor_and_shown_to_the_person(
         assert outcome["decision"]["advisor_id"] == "advisor-2"
         b.wait_for_selector("#reexam-result:not([hidden])")
         assert "Décision révisée" in b.inner_text("#reexam-result")
+        assert b.is_hidden("#contest-box")
         b.locator("#suggestion").screenshot(path=str(screenshots / "reexamination.png"))
         assert not b.locator(f"#contests-body tr[data-contest-id='{contest['contest_id']}']").count()
     finally:
