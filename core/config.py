@@ -106,6 +106,13 @@ class Settings:
         given = os.environ.get("JALON_CATALOGUE")
         return Path(given).expanduser() if given else None
 
+    @property
+    def reference_file(self) -> Path | None:
+        """An agency's reference table of local unemployment and occupation tension
+        (``JALON_REFERENCE``); None = the packaged one (synthetic, an assumption)."""
+        given = os.environ.get("JALON_REFERENCE")
+        return Path(given).expanduser() if given else None
+
     def ensure(self) -> Settings:
         for folder in (self.home, self.data_dir, self.mlflow_dir, self.artifact_root):
             folder.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,20 @@ CONFIDENCE_HIGH_MIN = 0.70
 #: ... « moyenne » from this one (the review threshold), « faible » below.
 CONFIDENCE_MEDIUM_MIN = REVIEW_MIN_TOP_PROBABILITY
 
+# --------------------------------------------------------------------------- factor strength words
+#: The advisor page says a factor weighs « fort » from this absolute contribution (log-odds):
+#: around a probability of 50 %, 0.5 moves it by about 12 points.
+FACTOR_STRONG_MIN = 0.5
+#: ... « modéré » from this one (about 5 points around 50 %), « faible » below.
+FACTOR_MODERATE_MIN = 0.2
+
+# --------------------------------------------------------------------------- contests
+#: A contest waiting longer than this (days since it was received) is counted « en retard »
+#: in the oversight figures. An assumption, to be set by each agency: a month is the usual
+#: service commitment for answering a written complaint, well inside the two months after
+#: which an administration's silence is taken as a refusal (CRPA L231-4).
+CONTEST_TARGET_DAYS = 30
+
 # --------------------------------------------------------------------------- promotion gate
 #: A candidate may not be worse than the champion by more than this on a gated metric.
 GATE_TOLERANCE = 0.005

@@ -46,7 +46,7 @@ class _StrictModel(BaseModel):
 Profile: type[BaseModel] = create_model(  # type: ignore[call-overload]
     "Profile",
     __base__=_StrictModel,
-    __doc__="A job seeker's profile as sent to the service (columns of shared/profile.md).",
+    __doc__="A job seeker's profile as sent to the service (the profile columns of features.schema).",
     **{f.name: _pydantic_field(f) for f in profile_fields()},
 )
 

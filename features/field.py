@@ -29,7 +29,7 @@ class Field:
     """One profile column.
 
     Attributes:
-        name: column name, exactly as in ``shared/profile.md``.
+        name: column name, exactly as in the data extracts (the profile contract).
         role: id, protected, sensitive, feature, label or truth.
         kind: string, category, integer, number or boolean.
         label_fr: French display label (advisor page, reports).
@@ -40,6 +40,9 @@ class Field:
         nullable: whether a value may be missing (an unanswered self-assessment).
         phrase_fr: template of the French sentence describing the value in an
             explanation; ``{value}`` is the displayed value.
+        unit_fr: singular and plural of the unit of a count (``{value}`` becomes « 1 mois
+            travaillé », « 6,5 ans »: French plural from 2, never « an(s) »).
+        phrase_zero_fr: the sentence for a count of zero (« Aucun mois travaillé… »).
     """
 
     name: str
@@ -55,6 +58,8 @@ class Field:
     phrase_fr: str | None = None
     phrase_true_fr: str | None = None
     phrase_false_fr: str | None = None
+    unit_fr: tuple[str, str] | None = None
+    phrase_zero_fr: str | None = None
 
     @property
     def is_model_input(self) -> bool:
@@ -91,7 +96,12 @@ class Field:
             template = self.phrase_true_fr if bool(value) else self.phrase_false_fr
             if template:
                 return template
+        if self.phrase_zero_fr and float(value) == 0:  # type: ignore[arg-type]
+            return self.phrase_zero_fr
         shown = self.display_value(value)
+        if self.unit_fr is not None:
+            singular, plural = self.unit_fr
+            shown = f"{shown} {singular if abs(float(value)) < 2 else plural}"  # type: ignore[arg-type]
         if self.kind == "category" and len(shown) > 1 and shown[1].islower():
             shown = shown[0].lower() + shown[1:]  # "Logement précaire", but "Dernier contrat CDD"
         if self.phrase_fr:

@@ -26,6 +26,11 @@ NEEDS: dict[str, str] = {
 }
 NEED_CODES: tuple[str, ...] = tuple(NEEDS)
 
+#: The need a person names themself, asked before the tool's suggestion is shown: one of
+#: the six needs, or « ne sait pas » (UNKNOWN).
+PERSON_VIEWS: dict[str, str] = {**NEEDS, "UNKNOWN": "Ne sait pas"}
+PERSON_VIEW_CODES: tuple[str, ...] = tuple(PERSON_VIEWS)
+
 TIERS: dict[str, str] = {
     "A": "Proche de l'emploi",
     "B": "Intermédiaire",
@@ -109,12 +114,12 @@ FIELDS: tuple[Field, ...] = (
             "EXECUTIVE",
         ),
         code_labels_fr={
-            "UNSKILLED_WORKER": "Ouvrier non qualifié",
-            "SKILLED_WORKER": "Ouvrier qualifié",
-            "UNSKILLED_EMPLOYEE": "Employé non qualifié",
-            "SKILLED_EMPLOYEE": "Employé qualifié",
-            "TECHNICIAN": "Technicien",
-            "SUPERVISOR": "Agent de maîtrise",
+            "UNSKILLED_WORKER": "Ouvrier·ère non qualifié·e",
+            "SKILLED_WORKER": "Ouvrier·ère qualifié·e",
+            "UNSKILLED_EMPLOYEE": "Employé·e non qualifié·e",
+            "SKILLED_EMPLOYEE": "Employé·e qualifié·e",
+            "TECHNICIAN": "Technicien·ne",
+            "SUPERVISOR": "Agent·e de maîtrise",
             "EXECUTIVE": "Cadre",
         },
         phrase_fr="Qualification {value}",
@@ -137,7 +142,9 @@ FIELDS: tuple[Field, ...] = (
         "parcours",
         minimum=0,
         maximum=50,
-        phrase_fr="{value} an(s) d'expérience dans le métier recherché",
+        phrase_fr="{value} d'expérience dans le métier recherché",
+        unit_fr=("an", "ans"),
+        phrase_zero_fr="Pas d'expérience dans le métier recherché",
     ),
     Field(
         "registration_months",
@@ -147,7 +154,9 @@ FIELDS: tuple[Field, ...] = (
         "situation",
         minimum=0,
         maximum=240,
-        phrase_fr="Inscrit depuis {value} mois",
+        phrase_fr="Inscription depuis {value}",
+        unit_fr=("mois", "mois"),
+        phrase_zero_fr="Inscription de ce mois-ci",
     ),
     Field(
         "past_registrations_5y",
@@ -157,7 +166,9 @@ FIELDS: tuple[Field, ...] = (
         "situation",
         minimum=0,
         maximum=20,
-        phrase_fr="{value} inscription(s) antérieure(s) en 5 ans",
+        phrase_fr="{value} en 5 ans",
+        unit_fr=("inscription antérieure", "inscriptions antérieures"),
+        phrase_zero_fr="Aucune inscription antérieure en 5 ans",
     ),
     Field(
         "category",
@@ -181,7 +192,9 @@ FIELDS: tuple[Field, ...] = (
         "parcours",
         minimum=0,
         maximum=24,
-        phrase_fr="{value} mois travaillés sur les 24 derniers",
+        phrase_fr="{value} sur les 24 derniers",
+        unit_fr=("mois travaillé", "mois travaillés"),
+        phrase_zero_fr="Aucun mois travaillé sur les 24 derniers",
     ),
     Field(
         "last_contract",
@@ -195,7 +208,7 @@ FIELDS: tuple[Field, ...] = (
             "CDI": "CDI",
             "CDD": "CDD",
             "INTERIM": "Intérim",
-            "SELF_EMPLOYED": "Indépendant",
+            "SELF_EMPLOYED": "Travail indépendant",
         },
         phrase_fr="Dernier contrat {value}",
     ),
@@ -203,10 +216,10 @@ FIELDS: tuple[Field, ...] = (
         "unemployment_benefit",
         "feature",
         "boolean",
-        "Indemnisé (ARE)",
+        "Indemnisation chômage (ARE)",
         "situation",
-        phrase_true_fr="Indemnisé au titre de l'ARE",
-        phrase_false_fr="Non indemnisé (ARE)",
+        phrase_true_fr="Perçoit l'allocation chômage (ARE)",
+        phrase_false_fr="Ne perçoit pas l'allocation chômage (ARE)",
     ),
     Field(
         "benefit_days_left",
@@ -216,7 +229,9 @@ FIELDS: tuple[Field, ...] = (
         "situation",
         minimum=0,
         maximum=1095,
-        phrase_fr="{value} jours d'indemnisation restants",
+        phrase_fr="{value}",
+        unit_fr=("jour d'indemnisation restant", "jours d'indemnisation restants"),
+        phrase_zero_fr="Aucun jour d'indemnisation restant",
     ),
     Field(
         "rsa_recipient",
@@ -339,10 +354,10 @@ FIELDS: tuple[Field, ...] = (
         "single_parent",
         "feature",
         "boolean",
-        "Parent isolé",
+        "Élève seul·e ses enfants (famille monoparentale)",
         "freins",
-        phrase_true_fr="Parent isolé",
-        phrase_false_fr="Pas parent isolé",
+        phrase_true_fr="Élève seul·e ses enfants",
+        phrase_false_fr="N'élève pas seul·e ses enfants",
     ),
     Field(
         "health_limitation",
@@ -369,14 +384,14 @@ FIELDS: tuple[Field, ...] = (
         "boolean",
         "Projet de création d'entreprise",
         "auto_evaluation",
-        phrase_true_fr="Intéressé par la création d'entreprise",
+        phrase_true_fr="Intérêt pour la création d'entreprise",
         phrase_false_fr="Pas de projet de création d'entreprise",
     ),
     Field(
         "qpv_resident",
         "feature",
         "boolean",
-        "Résident d'un quartier prioritaire (QPV)",
+        "Réside dans un quartier prioritaire (QPV)",
         "situation",
         phrase_true_fr="Réside en quartier prioritaire",
         phrase_false_fr="Ne réside pas en quartier prioritaire",
@@ -394,7 +409,7 @@ FIELDS: tuple[Field, ...] = (
         "local_unemployment_rate",
         "feature",
         "number",
-        "Taux de chômage local",
+        "Taux de chômage local (%)",
         "situation",
         minimum=0.02,
         maximum=0.25,

@@ -212,7 +212,7 @@ def _profile_role(f: Field) -> SpecRole:
 
 
 def default_spec() -> TrainingSpec:
-    """The spec of the reference profile (shared/profile.md)."""
+    """The spec of the reference profile (features.schema.FIELDS)."""
     columns = []
     for f in FIELDS:
         role = _profile_role(f)

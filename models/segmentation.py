@@ -135,6 +135,9 @@ class SegmentationModel:
     tier_bands: TierBands = field(default_factory=TierBands)
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     top_factors: int = 6
+    #: Inputs the training rows left missing somewhere (None for models trained before this
+    #: was recorded: :mod:`models.inputs` then reads it from the boosters' splits).
+    inputs_seen_missing: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self._prepare()
@@ -170,6 +173,11 @@ class SegmentationModel:
     @property
     def has_employability(self) -> bool:
         return self.emp_pipeline is not None
+
+    @property
+    def boosters(self) -> tuple[lgb.Booster | None, lgb.Booster | None]:
+        """The need and employability boosters (None for a model without that label)."""
+        return self._need_booster, self._emp_booster
 
     def set_threads(self, n: int) -> None:
         """LightGBM threads for prediction (one per worker when serving several workers)."""

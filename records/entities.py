@@ -21,6 +21,7 @@ from models.suggestion import NeedSuggestion, Suggestion
 __all__ = [
     "STORED_FIELDS",
     "DecisionConflict",
+    "DecisionNotFound",
     "DecisionRecord",
     "StoreError",
     "SuggestionNotFound",
@@ -35,6 +36,10 @@ STORED_FIELDS: tuple[str, ...] = ("need", "employability", "needs_review", "revi
 
 class SuggestionNotFound(NotFound, LookupError):
     """No suggestion with this id was recorded."""
+
+
+class DecisionNotFound(NotFound, LookupError):
+    """No decision with this id was recorded."""
 
 
 class DecisionConflict(Conflict):
@@ -58,6 +63,8 @@ class DecisionRecord:
     recommendation: dict | None
     milestone_date: dt.date | None
     created_at: dt.datetime
+    #: The need the person named themself (a need code or ``UNKNOWN``); None if not asked.
+    person_view_need: str | None = None
 
 
 @dataclass(frozen=True)

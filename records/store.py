@@ -30,10 +30,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.config import get_settings
-from features.schema import NEED_CODES, TIER_CODES
+from features.schema import NEED_CODES, PERSON_VIEW_CODES, TIER_CODES
+from records.contests import ContestsMixin
 from records.engine import WRITE_OPTION, WriteLock, make_engine, upgrade_database
 from records.entities import (
     DecisionConflict,
+    DecisionNotFound,
     DecisionRecord,
     StoreError,
     SuggestionNotFound,
@@ -53,8 +55,11 @@ _REVISION_ATTEMPTS = 5
 _IN_CHUNK = 500
 
 
-class DecisionStore:
-    """Suggestions and advisor decisions in a SQL database (SQLite file by default)."""
+class DecisionStore(ContestsMixin):
+    """Suggestions and advisor decisions in a SQL database (SQLite file by default).
+
+    Contests and their outcomes: :class:`records.contests.ContestsMixin`.
+    """
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or get_settings().db_url
@@ -207,8 +212,12 @@ class DecisionStore:
         revision: bool = False,
         recommendation: dict | None = None,
         milestone_date: dt.date | None = None,
+        person_view_need: str | None = None,
     ) -> DecisionRecord:
         """Append the advisor's decision on a suggestion.
+
+        ``person_view_need`` is the need the person named themself (a need code or
+        ``UNKNOWN``), asked before the suggestion was shown; None when it was not asked.
 
         The first decision of a suggestion gets ``sequence`` 0. It is *not* checked for in
         Python before inserting: the insert itself is the test, and the UNIQUE
@@ -230,6 +239,10 @@ class DecisionStore:
             raise ValueError(f"final_need must be one of {', '.join(NEED_CODES)} (got {final_need!r})")
         if final_tier not in TIER_CODES:
             raise ValueError(f"final_tier must be one of {', '.join(TIER_CODES)} (got {final_tier!r})")
+        if person_view_need is not None and person_view_need not in PERSON_VIEW_CODES:
+            raise ValueError(
+                f"person_view_need must be one of {', '.join(PERSON_VIEW_CODES)} (got {person_view_need!r})"
+            )
         if reason is not None and not isinstance(reason, str):
             raise ValueError("reason must be a string")
         if reason is not None and not reason.strip():
@@ -254,6 +267,7 @@ class DecisionStore:
                 "recommendation": recommendation,
                 "milestone_date": milestone_date,
                 "created_at": now_utc(),
+                "person_view_need": person_view_need,
             }
             try:
                 with self._write() as conn:
@@ -286,6 +300,30 @@ class DecisionStore:
             f"could not append a revision on suggestion {suggestion_id!r}: "
             f"{_REVISION_ATTEMPTS} concurrent revisions in a row"
         )
+
+    def get_decision(self, decision_id: str) -> tuple[SuggestionRecord, DecisionRecord]:
+        """A decision and its suggestion (with the whole history); :class:`NotFound` if unknown."""
+        with self._read() as conn:
+            suggestion_id = conn.scalar(
+                sa.select(decisions.c.suggestion_id).where(decisions.c.decision_id == decision_id)
+            )
+            if suggestion_id is None:
+                raise DecisionNotFound(f"decision_id {decision_id!r}: no such decision")
+            suggestion = self._load_suggestions(conn, [suggestion_id])[suggestion_id]
+        decision = next(d for d in suggestion.decisions if d.decision_id == decision_id)
+        return suggestion, decision
+
+    def person_ids(self, suggestion_ids: list[str]) -> dict[str, str]:
+        """The pseudonymous person id of each suggestion (for lists of decisions)."""
+        found: dict[str, str] = {}
+        with self._read() as conn:
+            for start in range(0, len(suggestion_ids), _IN_CHUNK):
+                chunk = suggestion_ids[start : start + _IN_CHUNK]
+                query = sa.select(suggestions.c.suggestion_id, suggestions.c.person_id).where(
+                    suggestions.c.suggestion_id.in_(chunk)
+                )
+                found.update({sid: pid for sid, pid in conn.execute(query)})
+        return found
 
     def decisions_by_advisor(self, advisor_id: str, limit: int = 20) -> list[DecisionRecord]:
         """The advisor's most recent decisions (revisions included), most recent first."""

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from records.validation import aware_utc
 
-__all__ = ["UTCDateTime", "decisions", "metadata", "suggestions"]
+__all__ = ["UTCDateTime", "contest_outcomes", "contests", "decisions", "metadata", "suggestions"]
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -67,6 +67,32 @@ decisions = sa.Table(
     sa.Column("recommendation", sa.JSON(none_as_null=True), nullable=True),
     sa.Column("milestone_date", sa.Date(), nullable=True, index=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # Revision 0004: the need the person named themself (a need code, UNKNOWN, or NULL).
+    sa.Column("person_view_need", sa.String(32), nullable=True),
     sa.UniqueConstraint("suggestion_id", "sequence", name="uq_decisions_suggestion_id_sequence"),
     sa.Index("ix_decisions_advisor_id_created_at", "advisor_id", "created_at"),
+)
+
+# Revision 0004: contests of a decision and the re-examination's outcome (at most one).
+contests = sa.Table(
+    "contests",
+    metadata,
+    sa.Column("contest_id", sa.String(36), primary_key=True),
+    sa.Column("suggestion_id", sa.String(128), sa.ForeignKey("suggestions.suggestion_id"), nullable=False, index=True),
+    sa.Column("decision_id", sa.String(36), sa.ForeignKey("decisions.decision_id"), nullable=False),
+    sa.Column("received_on", sa.Date(), nullable=False),
+    sa.Column("statement", sa.Text(), nullable=False),
+    sa.Column("recorded_by", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
+)
+
+contest_outcomes = sa.Table(
+    "contest_outcomes",
+    metadata,
+    sa.Column("contest_id", sa.String(36), sa.ForeignKey("contests.contest_id"), primary_key=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("decided_by", sa.String(128), nullable=False),
+    sa.Column("revision_decision_id", sa.String(36), sa.ForeignKey("decisions.decision_id"), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )

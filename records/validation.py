@@ -128,4 +128,5 @@ def decision_record(row: Mapping[Any, Any]) -> DecisionRecord:
         recommendation=row["recommendation"],
         milestone_date=row["milestone_date"],
         created_at=row["created_at"],
+        person_view_need=row.get("person_view_need"),
     )

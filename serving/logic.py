@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from core.errors import Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput
+from models.inputs import InputRequirements, input_requirements, missing_required
 from models.segmentation import SegmentationModel
 from models.suggestion import Recommendation, Suggestion
 from policy import Catalogue, load_catalogue, recommend
@@ -65,12 +66,38 @@ class Advisory:
         self.store = store
         self.catalogue = catalogue or load_catalogue()
         self._policy_fields = policy_fields(self.catalogue)
+        #: Inputs the model needs (split on, never seen missing in training): see models.inputs.
+        spec = model.spec
+        self.inputs: InputRequirements = input_requirements(
+            model.feature_names,
+            model.boosters,
+            seen_missing=getattr(model, "inputs_seen_missing", None),
+            categorical=[c.name for c in spec.inputs if c.type == "categorical"],
+            nullable=[c.name for c in spec.inputs if c.nullable],
+        )
+
+    def check_inputs(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Refuse a profile that leaves out an input the model never saw missing in training.
+
+        Such a value would be read as one the model never learned (a missing age as 0): the
+        suggestion would be wrong without anyone knowing. The message names each field.
+        """
+        problems = []
+        for index, record in enumerate(records):
+            where = "profile" if len(records) == 1 else f"profiles[{index}]"
+            problems += [f"{where}.{name}" for name in missing_required(record, self.inputs)]
+        if problems:
+            raise InvalidInput(
+                f"{', '.join(problems[:20])}: required by the served model "
+                "(training never saw this input missing, so a missing value would be read as one it never learned)"
+            )
 
     # -- suggestions --------------------------------------------------------------------
     def suggest(
         self, records: Sequence[Mapping[str, Any]], principal: Principal, today: date | None = None
     ) -> list[Suggestion]:
         """Score, explain, recommend and record each profile; return the suggestions."""
+        self.check_inputs(records)
         created = datetime.now(UTC).replace(microsecond=0)
         today = today or created.date()
         outputs = self.model.suggest_records(records)
@@ -112,6 +139,11 @@ class Advisory:
             raise Forbidden(f"advisor_id {decision['advisor_id']!r} is not the signed-in advisor")
         suggestion = self.store.get_suggestion(decision["suggestion_id"])
         self._check_owner(suggestion, principal)
+        if any(c.outcome is None for c in self.store.contests_for(suggestion.suggestion_id)):
+            raise Conflict(
+                f"suggestion_id {suggestion.suggestion_id!r} is contested and being re-examined by another advisor: "
+                "the re-examination records its outcome (POST /contest_outcomes)"
+            )
         suggested = suggestion.suggestion
         suggested_need, suggested_tier = suggested.need_code, suggested.tier
         final_need = decision.get("need") or suggested_need
@@ -132,6 +164,7 @@ class Advisory:
             revision=bool(decision.get("revision")),
             recommendation=recommendation,
             milestone_date=date.fromisoformat(recommendation["milestone_date"]),
+            person_view_need=decision.get("person_view_need"),
         )
         log.info(
             "decision %s (%s) on suggestion %s by %s",
@@ -142,22 +175,59 @@ class Advisory:
         )
         return record
 
+    def preview_path(
+        self, suggestion_id: str, need: str | None, tier: str | None, principal: Principal, today: date | None = None
+    ) -> Recommendation:
+        """The path a decision with this need and tier would record today (nothing is recorded)."""
+        suggestion = self.read(suggestion_id, principal)
+        suggested = suggestion.suggestion
+        final_need = need or suggested.need_code
+        final_tier = tier or suggested.tier
+        if final_need is None or final_tier is None:
+            raise InvalidInput("this model suggests only one of need and tier: give the other")
+        return recommend(
+            final_need, final_tier, suggestion.policy_context, today or datetime.now(UTC).date(), self.catalogue
+        )
+
     # -- reads --------------------------------------------------------------------------
     def _check_owner(self, suggestion: SuggestionRecord, principal: Principal) -> None:
         if principal.role is Role.ADVISOR and suggestion.advisor_id != principal.subject:
             raise Forbidden("advisors may read and decide only their own suggestions")
 
+    def may_read(self, suggestion: SuggestionRecord, principal: Principal) -> bool:
+        """Advisors read their own suggestions, those they decided on (a re-examination's
+        revision), and those being re-examined after a contest; auditors and admins all."""
+        if principal.role is not Role.ADVISOR:
+            return True
+        if suggestion.advisor_id == principal.subject:
+            return True
+        if any(d.advisor_id == principal.subject for d in suggestion.decisions):
+            return True
+        return any(
+            c.outcome is None or c.outcome.decided_by == principal.subject
+            for c in self.store.contests_for(suggestion.suggestion_id)
+        )
+
     def read(self, suggestion_id: str, principal: Principal) -> SuggestionRecord:
         suggestion = self.store.get_suggestion(suggestion_id)
-        self._check_owner(suggestion, principal)
+        if not self.may_read(suggestion, principal):
+            raise Forbidden("advisors may read only their own suggestions, and those being re-examined")
         return suggestion
+
+    def read_decision(self, decision_id: str, principal: Principal) -> tuple[SuggestionRecord, DecisionRecord]:
+        """A decision and its suggestion, with the same access rules as :meth:`read`."""
+        suggestion, decision = self.store.get_decision(decision_id)
+        if not self.may_read(suggestion, principal):
+            raise Forbidden("advisors may read only their own decisions, and those being re-examined")
+        return suggestion, decision
 
     def my_decisions(self, principal: Principal, limit: int = 20) -> list[DecisionRecord]:
         return self.store.decisions_by_advisor(principal.subject, limit=limit)
 
 
-def decision_to_dict(record: DecisionRecord) -> dict[str, Any]:
+def decision_to_dict(record: DecisionRecord, person_id: str | None = None) -> dict[str, Any]:
     return {
+        "person_id": person_id,
         "decision_id": record.decision_id,
         "suggestion_id": record.suggestion_id,
         "advisor_id": record.advisor_id,
@@ -169,6 +239,7 @@ def decision_to_dict(record: DecisionRecord) -> dict[str, Any]:
         "created_at": record.created_at.isoformat(timespec="seconds"),
         "recommendation": record.recommendation,
         "milestone_date": record.milestone_date.isoformat() if record.milestone_date else None,
+        "person_view_need": record.person_view_need,
     }
 
 

@@ -29,12 +29,26 @@ from markupsafe import Markup
 from starlette.staticfiles import StaticFiles
 
 from core import french
-from core.thresholds import confidence_level
+from core.thresholds import FACTOR_MODERATE_MIN, FACTOR_STRONG_MIN, confidence_level
 from features.api_models import ID_PATTERN
-from features.schema import GROUPS, NEEDS, PROTECTED_COLUMNS, TIERS, Field, profile_fields
+from features.reference import load_reference
+from features.schema import (
+    GROUPS,
+    NEEDS,
+    PERSON_VIEWS,
+    PROTECTED_COLUMNS,
+    SENSITIVE_COLUMNS,
+    TIERS,
+    Field,
+    profile_fields,
+)
 from models.card import KNOWN_LIMITS, OVERSIGHT
 from models.suggestion import Explanation, Factor, Recommendation
 from records import DecisionRecord, SuggestionRecord
+from records.contests import ContestRecord
+from serving.contests import RECOURSE, outcome_words
+from serving.contract import CONTRACT_STYLE_HASH
+from serving.person_report import sensitive_sentence
 
 __all__ = ["EXAMPLE_PROFILE", "form_groups", "page_html", "report_html", "ui_app"]
 
@@ -46,6 +60,10 @@ STATIC_DIR = HERE / "static"
 NEVER_SHOWN_FIELDS: frozenset[str] = frozenset({"sex", "nationality_group", *PROTECTED_COLUMNS})
 #: How many factors of each explanation the person's report lists.
 REPORT_FACTORS = 5
+#: Inputs the page fills from the reference table (agency, occupation domain), not typed.
+REFERENCE_FIELDS = ("local_unemployment_rate", "occupation_tension")
+#: Rates typed as percentages (8,5 for 8.5 %); the API still receives a proportion.
+PERCENT_FIELDS = ("local_unemployment_rate",)
 
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES_DIR)),
@@ -87,7 +105,8 @@ def _widget(f: Field) -> dict[str, Any]:
     empty_label = "— choisir —" if required else "Non renseigné"
     hints: list[str] = []
     if f.role == "sensitive":
-        hints.append("Facultatif : donnée sensible, utilisée par le modèle et auditée.")
+        # Whether it may stay « non renseigné » depends on the served model (POST /model_inputs).
+        hints.append("Donnée sensible, utilisée par le modèle et auditée.")
     elif f.role == "protected":
         hints.append("Facultatif : jamais utilisé par le modèle.")
     elif not required:
@@ -101,6 +120,9 @@ def _widget(f: Field) -> dict[str, Any]:
         "empty_label": empty_label,
         "options": [],
         "hints": hints,
+        "role": f.role,
+        "scale": "percent" if f.name in PERCENT_FIELDS else "",
+        "reference": f.name in REFERENCE_FIELDS,
     }
     if f.kind == "category":
         w["widget"] = "select"
@@ -113,16 +135,21 @@ def _widget(f: Field) -> dict[str, Any]:
         w["widget"] = "select"
         w["options"] = list(f.code_labels_fr.items())
     elif f.kind in ("integer", "number"):
+        # A text box, not <input type=number>: Chromium in French drops the decimal comma of
+        # « 2,5 » (read as 25). The page parses « 2,5 » and « 2.5 » itself (jalon-numbers.js).
         w["widget"] = "number"
-        w["min"] = f.minimum
-        w["max"] = f.maximum
-        w["step"] = "1" if f.kind == "integer" else "any"
+        scale = 100 if w["scale"] == "percent" else 1
+        w["min"] = None if f.minimum is None else f.minimum * scale
+        w["max"] = None if f.maximum is None else f.maximum * scale
+        w["inputmode"] = "numeric" if f.kind == "integer" else "decimal"
         if f.minimum is not None and f.maximum is not None:
-            rng = f"Entre {french.number(f.minimum)} et {french.number(f.maximum)}"
+            rng = f"Entre {french.number(f.minimum * scale)} et {french.number(f.maximum * scale)}"
             if f.kind == "integer":
                 rng += ", nombre entier"
-            elif f.maximum < 1:  # a rate given as a proportion, e.g. local unemployment
-                rng += " (proportion : 0,08 = 8\u00a0%)"
+            elif scale == 100:
+                rng += " %, en pourcentage (8,5 pour 8,5\u202f%)"
+            else:
+                rng += " (virgule décimale : 2,5)"
             hints.insert(0, rng + ".")
     else:
         w["widget"] = "text"
@@ -212,27 +239,40 @@ def _example_profile() -> dict[str, Any]:
     return example
 
 
+def _with_reference(example: dict[str, Any]) -> dict[str, Any]:
+    """The example's rate and tension as the page fills them (from the packaged table)."""
+    found = load_reference().lookup(example.get("agency_id") or "", example.get("target_occupation_domain"))
+    return {**example, **{k: v for k, v in found.items() if v is not None}}
+
+
 #: What « Charger un exemple » puts in the form (valid against the API's Profile model).
-EXAMPLE_PROFILE: dict[str, Any] = _example_profile()
+EXAMPLE_PROFILE: dict[str, Any] = _with_reference(_example_profile())
 
 
 def page_html() -> str:
     """The advisor page's HTML shell (no personal data in it)."""
+    reference = load_reference()
     return _env.get_template("advisor.html").render(
         groups=form_groups(),
         needs=list(NEEDS.items()),
         tiers=list(TIERS.items()),
+        person_views=list(PERSON_VIEWS.items()),
         known_limits=[item["fr"] for item in KNOWN_LIMITS],
         oversight=[item["fr"] for item in OVERSIGHT],
         example=EXAMPLE_PROFILE,
+        reference=reference.to_json(),
+        sensitive=list(SENSITIVE_COLUMNS),
+        strength={"strong": FACTOR_STRONG_MIN, "moderate": FACTOR_MODERATE_MIN},
     )
 
 
 # --------------------------------------------------------------------------- the ASGI app
 
-#: The page only talks to its own origin; the report window gets its own, stricter policy.
+#: The page only talks to its own origin; the report and contract windows get their own, stricter
+#: policies, but a blob URL inherits the page's: so the page allows their two stylesheets by hash.
 CONTENT_SECURITY_POLICY = (
-    f"default-src 'none'; script-src 'self'; style-src 'self' {REPORT_STYLE_HASH}; img-src 'self' data:; "
+    f"default-src 'none'; script-src 'self'; style-src 'self' {REPORT_STYLE_HASH} {CONTRACT_STYLE_HASH}; "
+    "img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
@@ -295,9 +335,19 @@ def person_factors(explanation: Explanation | None, limit: int = REPORT_FACTORS)
         if not sentence:
             continue
         towards = factor.direction == "towards"
-        shown.append(
-            {"sentence": sentence, "direction": "towards" if towards else "against", "sign": "+" if towards else "−"}
-        )
+        if factor.field in SENSITIVE_COLUMNS:
+            # Stated plainly and framed by what it leads to, never as a judgement on the person.
+            shown.append(
+                {"sentence": sensitive_sentence(factor, explanation.target), "direction": "neutral", "sign": "•"}
+            )
+        else:
+            shown.append(
+                {
+                    "sentence": sentence,
+                    "direction": "towards" if towards else "against",
+                    "sign": "+" if towards else "−",
+                }
+            )
         if len(shown) >= limit:
             break
     return shown
@@ -322,17 +372,30 @@ def _decision_view(decision: DecisionRecord | None, history: list[DecisionRecord
         "offers": [o.name_fr for o in rec.offers] if rec else [],
         "duration_months": rec.duration_months if rec else None,
         "milestone": date_fr(decision.milestone_date or (rec.milestone_date if rec else None)),
+        "person_view": PERSON_VIEWS.get(decision.person_view_need or "", None),
     }
 
 
-def report_html(suggestion: SuggestionRecord, today: dt.date | None = None) -> str:
+def _contest_view(contest: ContestRecord) -> dict[str, Any]:
+    return {
+        "received_on": date_fr(contest.received_on),
+        "statement": contest.statement,
+        "open": contest.outcome is None,
+        "outcome": outcome_words(contest),
+    }
+
+
+def report_html(
+    suggestion: SuggestionRecord, today: dt.date | None = None, contests: Iterable[ContestRecord] = ()
+) -> str:
     """The person's explanation report: printable HTML in plain French.
 
     Shows what was suggested (need, tier, confidence in words), the advisor's latest
     decision (or « en attente de décision »), the information that weighed most in each
     direction (never a protected attribute, even if the stored explanation names one),
     the person's rights (explanation, GDPR art. 22, CRPA L311-3-1, human re-examination),
-    the date and the model version.
+    the date and the model version. With the person's own view, the three views side by side;
+    with ``contests``, each contest and its outcome, and the recourse paths with their sources.
     """
     suggested = suggestion.suggestion
     need, employability = suggested.need, suggested.employability
@@ -355,5 +418,7 @@ def report_html(suggestion: SuggestionRecord, today: dt.date | None = None) -> s
         "need_factors": person_factors(explanations.need),
         "employability_factors": person_factors(explanations.employability),
         "decision": _decision_view(suggestion.latest_decision, suggestion.decisions),
+        "contests": [_contest_view(c) for c in contests],
+        "recourse": RECOURSE,
     }
     return _env.get_template("report.html").render(r=view, css=Markup(REPORT_CSS), style_hash=Markup(REPORT_STYLE_HASH))

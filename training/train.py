@@ -186,5 +186,8 @@ def fit_segmentation(
         calibrator=calibrator,
         tier_bands=tier_bands or TierBands(),
         review=ReviewPolicy(),
+        # What the served model may be sent as missing (models.inputs): exactly the inputs
+        # the training rows left missing somewhere.
+        inputs_seen_missing=tuple(name for name in spec.input_names if train[name].isna().any()),
     )
     return FittedModels(model=model, split=split, searches=searches)

@@ -1,153 +1,46 @@
-/* Jalon advisor page: sign in, profile -> suggestion, decision, recent decisions, report.
+/* Jalon advisor page: sign in, the person's own view, profile -> suggestion, decision.
  *
  * Vanilla JS, no dependency. Every value coming from the API is written with textContent
  * (never innerHTML). The bearer token lives in sessionStorage only (this tab, until it is
- * closed). API paths are relative to the page (/ui/ -> ../suggest), so the page also
- * works behind a reverse proxy that adds a prefix.
+ * closed). Loaded after jalon-format.js (formatting,
+ * DOM helpers), jalon-api.js (the API, errors in French), jalon-render.js (drawing a
+ * suggestion) and jalon-profile.js (form helpers); jalon-person.js (recent decisions, documents,
+ * contests, re-examination) uses it through window.JalonApp.
+ *
+ * A shown suggestion belongs to the profile it was computed from: any change to the form
+ * (a field, the person's own view, « Charger un exemple », « Vider ») withdraws it and its
+ * decision form, so a decision can never be recorded for another profile than the one shown.
  */
 (function () {
   "use strict";
 
-  var TOKEN_KEY = "jalon.token";
-  var API_BASE = new URL("../", window.location.href);
-  var ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-  var MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-    "septembre", "octobre", "novembre", "décembre"];
-  var NBSP = "\u00a0";
+  var F = window.JalonFormat, D = window.JalonDom, A = window.JalonApi, R = window.JalonRender, P = window.JalonProfile;
+  var api = A.api, ApiError = A.ApiError, serverWords = A.serverWords, detailFr = A.detailFr, errorFr = A.errorFr;
+  var el = D.el, clear = D.clear, show = D.show;
+  var TOKEN_KEY = "jalon.token", ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
-  var state = { token: null, who: null, suggestion: null, decided: false };
+  var state = { token: null, who: null, suggestion: null, decided: false, personView: null, inputs: null, reexam: null };
   var $ = function (id) { return document.getElementById(id); };
   var labels = JSON.parse($("jalon-labels").textContent);
   var NEED_LABELS = Object.fromEntries(labels.needs);
   var TIER_LABELS = Object.fromEntries(labels.tiers);
+  var VIEW_LABELS = Object.fromEntries(labels.person_views);
   var EXAMPLE = JSON.parse($("jalon-example").textContent);
+  var pct = F.pct, dateFr = F.dateFr;
 
-  // ------------------------------------------------------------------ formatting
-
-  function pct(p) { return (p === null || p === undefined) ? "—" : Math.round(p * 100) + NBSP + "%"; }
-  function num(x, digits) { return Number(x).toFixed(digits).replace(".", ","); }
-  function signed(x) { return (x >= 0 ? "+" : "−") + num(Math.abs(x), 2); }
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function dateFr(iso) {
-    if (!iso) return "—";
-    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
-    if (!m) return iso;
-    if (iso.length > 10) { // a timestamp: show it in the browser's local time
-      var d = new Date(iso);
-      if (!isNaN(d)) {
-        return d.getDate() + " " + MONTHS[d.getMonth()] + " " + d.getFullYear() + " à " + pad(d.getHours()) + ":" + pad(d.getMinutes());
-      }
-    }
-    var day = Number(m[3]);
-    return (day === 1 ? "1er" : String(day)) + " " + MONTHS[Number(m[2]) - 1] + " " + m[1];
-  }
   function needLabel(code) { return NEED_LABELS[code] || code || "—"; }
   function tierLabel(code) { return code ? code + " — " + (TIER_LABELS[code] || "") : "—"; }
+  function viewLabel(code) { return code ? (VIEW_LABELS[code] || code) : "non recueilli"; }
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k === "className") node.className = attrs[k];
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-    return node;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   function announce(text) {
     var s = $("status");
     s.textContent = "";
     window.setTimeout(function () { s.textContent = text; }, 50);
   }
-  function show(node, visible) { node.hidden = !visible; }
-
-  // ------------------------------------------------------------------ API
-
-  function ApiError(status, body) {
-    this.status = status;
-    this.body = body;
-  }
-
-  function api(method, path, body, token) {
-    var headers = { "Authorization": "Bearer " + (token || state.token), "Accept": "application/json" };
-    var init = { method: method, headers: headers, cache: "no-store", credentials: "omit" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    return fetch(new URL(path, API_BASE), init).then(function (res) {
-      return res.text().then(function (text) {
-        var data = text;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { /* keep text */ }
-        if (!res.ok) throw new ApiError(res.status, data);
-        return data;
-      });
-    }, function () {
-      throw new ApiError(0, null);
-    });
-  }
-
-  /** The server's own words (error and detail messages), shown as they are. */
-  function serverWords(err) {
-    var body = Array.isArray(err.body) ? err.body[0] : err.body;
-    if (body === null || body === undefined) return "";
-    if (typeof body === "string") return body.slice(0, 500);
-    var parts = [];
-    if (body.error) parts.push(String(body.error));
-    if (Array.isArray(body.detail)) {
-      body.detail.forEach(function (d) {
-        parts.push((Array.isArray(d.loc) ? d.loc.join(".") + " : " : "") + (d.msg || ""));
-      });
-    } else if (typeof body.detail === "string") {
-      parts.push(body.detail);
-    }
-    return parts.join(" — ");
-  }
-
-  var KNOWN_MESSAGES = [
-    [/an override needs a reason/i, "Un motif est obligatoire pour modifier la suggestion."],
-    [/an override needs a need or a tier/i, "Pour modifier, choisissez un autre besoin et/ou un autre palier."],
-    [/already has a decision/i, "Cette suggestion a déjà une décision : enregistrez une révision."],
-    [/no such suggestion/i, "Cette suggestion est introuvable."],
-    [/only their own/i, "Vous ne pouvez consulter ou décider que vos propres suggestions."],
-    [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."]
-  ];
-
-  /** A French message for one pydantic error item. */
-  function detailFr(d) {
-    var msg = String(d.msg || ""), type = String(d.type || ""), m;
-    for (var i = 0; i < KNOWN_MESSAGES.length; i++) if (KNOWN_MESSAGES[i][0].test(msg)) return KNOWN_MESSAGES[i][1];
-    if (type === "missing") return "Ce champ est obligatoire.";
-    if ((m = /less than or equal to ([\d.]+)/.exec(msg))) return "Valeur trop grande : au plus " + m[1].replace(".", ",") + ".";
-    if ((m = /greater than or equal to ([\d.]+)/.exec(msg))) return "Valeur trop petite : au moins " + m[1].replace(".", ",") + ".";
-    if (/should match pattern/.test(msg)) return "Lettres, chiffres, - et _ uniquement (identifiant pseudonyme).";
-    if (/valid integer/.test(msg)) return "Nombre entier attendu.";
-    if (/valid number/.test(msg)) return "Nombre attendu.";
-    if (/valid boolean/.test(msg)) return "Oui ou non attendu.";
-    if (type === "literal_error" || /Input should be/.test(msg)) return "Valeur non reconnue.";
-    if (type === "extra_forbidden") return "Champ inconnu du service.";
-    return "Valeur refusée par le service.";
-  }
-
-  /** A French sentence for an API error (whole request). */
-  function errorFr(err) {
-    var words = serverWords(err);
-    for (var i = 0; i < KNOWN_MESSAGES.length; i++) if (KNOWN_MESSAGES[i][0].test(words)) return KNOWN_MESSAGES[i][1];
-    switch (err.status) {
-      case 0: return "Le service ne répond pas. Vérifiez la connexion puis réessayez.";
-      case 400: case 422: return "Le service a refusé la demande.";
-      case 401: return "Jeton refusé ou session expirée : reconnectez-vous.";
-      case 403: return "Votre rôle ne permet pas cette action.";
-      case 404: return "Introuvable.";
-      case 409: return "Conflit : la demande a déjà été traitée.";
-      default: return "Le service a rencontré une erreur (" + err.status + "). Réessayez.";
-    }
-  }
 
   function handleAuthLoss(err) {
     if (err instanceof ApiError && err.status === 401) {
-      signOut("Jeton refusé ou session expirée : reconnectez-vous.");
+      signOut("Jeton refusé ou session expirée\u202f: reconnectez-vous.");
       return true;
     }
     return false;
@@ -157,6 +50,7 @@
 
   function signedIn(who, token) {
     state.token = token;
+    A.token = token;
     state.who = who;
     sessionStorage.setItem(TOKEN_KEY, token);
     $("who-subject").textContent = who.subject;
@@ -168,17 +62,20 @@
     $("token").value = "";
     $("profile-title").focus();
     announce("Connecté en tant que " + who.subject + ".");
-    loadRecent();
+    api("POST", "model_inputs", {}).then(function (spec) { state.inputs = spec; P.applyModelInputs(spec); }, function () { /* keep the schema's defaults */ });
+    document.dispatchEvent(new CustomEvent("jalon:signedin"));
   }
 
   function signOut(message) {
     sessionStorage.removeItem(TOKEN_KEY);
     state.token = null;
+    A.token = null;
     state.who = null;
-    state.suggestion = null;
+    withdrawSuggestion(false);
+    // Nobody is signed in: the banner names nobody (the last advisor's name is erased, not just hidden).
+    ["who-subject", "who-role", "who-model"].forEach(function (id) { $(id).textContent = ""; });
     show($("who"), false);
     show($("workspace"), false);
-    show($("suggestion"), false);
     show($("signin"), true);
     var e = $("signin-error");
     e.textContent = message || "";
@@ -204,7 +101,7 @@
       show(e, false);
       signedIn(who, token);
     }, function (err) {
-      e.textContent = err.status === 401 ? "Jeton refusé : vérifiez-le et réessayez." : errorFr(err);
+      e.textContent = err.status === 401 ? "Jeton refusé\u202f: vérifiez-le et réessayez." : errorFr(err);
       show(e, true);
       $("token").setAttribute("aria-invalid", "true");
       $("token").focus();
@@ -215,6 +112,7 @@
 
   var profileForm = $("profile-form");
   function inputs() { return Array.prototype.slice.call(profileForm.querySelectorAll("[data-kind]")); }
+  function field(name) { return profileForm.querySelector('[data-kind][name="' + name + '"]'); }
   function labelOf(input) {
     var label = profileForm.querySelector('label[for="' + input.id + '"]');
     return label ? label.textContent.replace(/\s*\*\s*$/, "").trim() : input.name;
@@ -225,7 +123,7 @@
     if (p) { p.textContent = message; show(p, true); }
   }
   function clearFieldErrors() {
-    inputs().forEach(function (input) {
+    inputs().concat([$("person-view")]).forEach(function (input) {
       input.removeAttribute("aria-invalid");
       var p = $(input.id + "-error");
       if (p) { p.textContent = ""; show(p, false); }
@@ -241,7 +139,7 @@
     items.forEach(function (item) {
       if (item.input) {
         setFieldError(item.input, item.message);
-        var a = el("a", { href: "#" + item.input.id, text: labelOf(item.input) + " : " + item.message });
+        var a = el("a", { href: "#" + item.input.id, text: labelOf(item.input) + "\u202f: " + item.message });
         a.addEventListener("click", function (ev) { ev.preventDefault(); item.input.focus(); });
         list.appendChild(el("li", {}, [a]));
       } else {
@@ -249,24 +147,18 @@
       }
     });
     var sm = $("profile-server-message");
-    sm.textContent = serverMessage ? "Réponse du service : " + serverMessage : "";
+    sm.textContent = serverMessage ? "Réponse du service\u202f: " + serverMessage : "";
     show(sm, !!serverMessage);
     show($("profile-errors"), true);
     $("profile-errors").focus();
     announce("Le profil contient " + items.length + " erreur(s).");
   }
 
-  function fmtBound(x) { return String(x).replace(".", ","); }
-
   /** The profile as the API expects it (typed JSON), plus the problems found. */
   function readProfile() {
     var profile = {}, problems = [];
     inputs().forEach(function (input) {
       var name = input.name, kind = input.dataset.kind, raw = (input.value || "").trim();
-      if (input.type === "number" && input.validity && input.validity.badInput) {
-        problems.push({ input: input, message: "Nombre attendu." });
-        return;
-      }
       if (raw === "") {
         if (input.required) problems.push({ input: input, message: "Ce champ est obligatoire." });
         else profile[name] = null;
@@ -275,18 +167,19 @@
       if (kind === "boolean") {
         profile[name] = raw === "true";
       } else if (kind === "integer" || kind === "number") {
-        var n = Number(raw.replace(",", "."));
-        if (!isFinite(n)) { problems.push({ input: input, message: "Nombre attendu." }); return; }
+        var parsed = F.parseNumber(raw), n = parsed.value;
+        if (parsed.error) { problems.push({ input: input, message: parsed.error }); return; }
         if (kind === "integer" && !Number.isInteger(n)) { problems.push({ input: input, message: "Nombre entier attendu." }); return; }
-        var min = input.getAttribute("min"), max = input.getAttribute("max");
-        if ((min !== null && n < Number(min)) || (max !== null && n > Number(max))) {
-          problems.push({ input: input, message: "Valeur attendue entre " + fmtBound(min) + " et " + fmtBound(max) + "." });
+        var min = input.dataset.min, max = input.dataset.max;
+        if ((min !== undefined && n < Number(min)) || (max !== undefined && n > Number(max))) {
+          var unit = input.dataset.scale === "percent" ? " %" : "";
+          problems.push({ input: input, message: "Valeur attendue entre " + F.num(Number(min)) + " et " + F.num(Number(max)) + unit + "." });
           return;
         }
-        profile[name] = n;
+        profile[name] = input.dataset.scale === "percent" ? Number((n / 100).toFixed(6)) : n;
       } else if (kind === "string") {
         if (!ID_RE.test(raw)) {
-          problems.push({ input: input, message: "Lettres, chiffres, - et _ uniquement : un identifiant pseudonyme, jamais un nom." });
+          problems.push({ input: input, message: "Lettres, chiffres, - et _ uniquement\u202f: un identifiant pseudonyme, jamais un nom." });
           return;
         }
         profile[name] = raw;
@@ -294,6 +187,9 @@
         profile[name] = raw;
       }
     });
+    if (!$("person-view").value) {
+      problems.unshift({ input: $("person-view"), message: "Demandez d'abord à la personne quel est, selon elle, son besoin principal (ou « Ne sait pas »)." });
+    }
     return { profile: profile, problems: problems };
   }
 
@@ -301,33 +197,53 @@
     clearFieldErrors();
     inputs().forEach(function (input) {
       var v = values[input.name];
+      input.readOnly = false;
       if (v === null || v === undefined) input.value = "";
       else if (typeof v === "boolean") input.value = v ? "true" : "false";
+      else if (input.dataset.number) P.writeNumber(input, v);
       else input.value = String(v);
     });
+    P.applyReference();
   }
 
-  function onLoadExample() {
-    fillProfile(EXAMPLE);
-    announce("Exemple chargé dans le formulaire.");
+  /** The profile changed: the suggestion shown no longer describes it. */
+  function withdrawSuggestion(notice) {
+    if (!state.suggestion) return;
+    state.suggestion = null;
+    state.decided = false;
+    state.reexam = null;
+    resetDecisionForm();
+    show($("decision-result"), false);
+    show($("suggestion"), false);
+    if (notice) {
+      show($("stale-notice"), true);
+      announce("Le profil a changé\u202f: la suggestion affichée a été retirée. Demandez une nouvelle suggestion.");
+    }
   }
 
-  function onClearForm() {
-    fillProfile({});
-    announce("Formulaire vidé.");
+  function onProfileEdited(event) {
+    if (event && event.target && (event.target.name === "agency_id" || event.target.name === "target_occupation_domain")) P.applyReference();
+    withdrawSuggestion(true);
   }
+
+  function onLoadExample() { fillProfile(EXAMPLE); withdrawSuggestion(true); announce("Exemple chargé dans le formulaire."); }
+  function onClearForm() { fillProfile({}); $("person-view").value = ""; withdrawSuggestion(true); announce("Formulaire vidé."); }
 
   function onSubmitProfile(event) {
     event.preventDefault();
     clearFieldErrors();
     var read = readProfile();
     if (read.problems.length) { showProfileErrors(read.problems, ""); return; }
+    P.showWarnings(P.plausibility(read.profile));
+    var personView = $("person-view").value;
     var button = $("submit-profile");
     button.disabled = true;
     show($("profile-busy"), true);
     profileForm.setAttribute("aria-busy", "true");
     api("POST", "suggest", { profile: read.profile }).then(function (s) {
-      renderSuggestion(s);
+      show($("stale-notice"), false);
+      state.personView = personView;
+      renderSuggestion(s, { personView: personView });
     }, function (err) {
       if (handleAuthLoss(err)) return;
       var items = [];
@@ -335,9 +251,15 @@
       if (body && Array.isArray(body.detail)) {
         body.detail.forEach(function (d) {
           var loc = Array.isArray(d.loc) ? d.loc : [];
-          var name = loc[0] === "profile" ? loc[1] : loc[0];
-          var input = name ? profileForm.querySelector('[data-kind][name="' + name + '"]') : null;
-          items.push({ input: input, message: input ? detailFr(d) : (loc.join(".") + " : " + detailFr(d)) });
+          var input = field(loc[0] === "profile" ? loc[1] : loc[0]);
+          items.push({ input: input, message: input ? detailFr(d) : (loc.join(".") + "\u202f: " + detailFr(d)) });
+        });
+      } else if (body && typeof body.error === "string") {
+        // « profile.age, profile.disability_recognition: required by the served model ... »
+        var names = body.error.match(/profiles?(?:\[\d+\])?\.([a-z0-9_]+)/g) || [];
+        names.forEach(function (n) {
+          var input = field(n.split(".").pop());
+          if (input) items.push({ input: input, message: errorFr(err) });
         });
       }
       if (!items.length) items.push({ input: null, message: errorFr(err) });
@@ -351,101 +273,22 @@
 
   // ------------------------------------------------------------------ suggestion
 
-  function renderNeedBars(need) {
-    var list = $("need-bars");
-    clear(list);
-    var rows = (need.distribution || []).slice().sort(function (a, b) { return b.probability - a.probability; });
-    rows.forEach(function (row) {
-      var suggested = row.code === need.code;
-      var fill = el("div", { className: "fill" });
-      fill.style.width = Math.max(0, Math.min(100, row.probability * 100)).toFixed(1) + "%";
-      list.appendChild(el("li", { className: suggested ? "suggested" : "", "data-code": row.code }, [
-        el("span", { className: "name", text: row.label_fr + (suggested ? " (suggéré)" : "") }),
-        el("span", { className: "track", "aria-hidden": "true" }, [fill]),
-        el("span", { className: "pct", text: pct(row.probability) })
-      ]));
-    });
-  }
-
-  function renderTierBand(emp) {
-    var band = $("tier-band");
-    clear(band);
-    var b = emp.bands && emp.bands.B, a = emp.bands && emp.bands.A;
-    if (typeof a !== "number" || typeof b !== "number") { show(band, false); return; }
-    show(band, true);
-    [["C", 0, b], ["B", b, a], ["A", a, 1]].forEach(function (seg) {
-      var node = el("div", { className: "seg" + (seg[0] === emp.tier ? " current" : "") }, [
-        el("span", { text: seg[0] + " · " + (TIER_LABELS[seg[0]] || "") })
-      ]);
-      node.style.width = ((seg[2] - seg[1]) * 100).toFixed(2) + "%";
-      band.appendChild(node);
-    });
-    var marker = el("div", { className: "marker", text: pct(emp.probability) });
-    marker.style.left = (Math.max(0, Math.min(1, emp.probability)) * 100).toFixed(2) + "%";
-    band.appendChild(marker);
-    var legend = "Paliers : C en dessous de " + pct(b) + ", B de " + pct(b) + " à " + pct(a) + ", A à partir de " + pct(a) + ".";
-    band.setAttribute("aria-label", "Palier " + tierLabel(emp.tier) + " : probabilité " + pct(emp.probability) + ". " + legend);
-    $("tier-band-legend").textContent = legend;
-  }
-
-  function renderFactors(listId, otherId, explanation, kind) {
-    var list = $(listId);
-    clear(list);
-    var other = $(otherId);
-    other.textContent = "";
-    if (!explanation || !Array.isArray(explanation.factors) || !explanation.factors.length) {
-      list.appendChild(el("li", { text: "Pas d'explication disponible." }));
-      return;
-    }
-    var words = kind === "need" ? ["rapproche", "éloigne"] : ["augmente", "réduit"];
-    var maxAbs = explanation.factors.reduce(function (m, f) { return Math.max(m, Math.abs(f.contribution)); }, 0) || 1;
-    explanation.factors.forEach(function (f) {
-      var towards = f.direction === "towards";
-      var dir = towards ? "towards" : "against";
-      var bar = el("span", { className: "bar " + dir });
-      bar.style.width = (Math.abs(f.contribution) / maxAbs * 50).toFixed(1) + "%";
-      list.appendChild(el("li", { className: "factor " + dir, "data-field": f.field, "data-direction": dir }, [
-        el("p", { className: "sentence", text: f.sentence_fr }),
-        el("div", { className: "row" }, [
-          el("span", { className: "axis", "aria-hidden": "true" }, [bar]),
-          el("span", { className: "value " + dir, text: signed(f.contribution) + " " + (towards ? "▲ " + words[0] : "▼ " + words[1]) })
-        ])
-      ]));
-    });
-    if (typeof explanation.other_contribution === "number") {
-      other.textContent = "Toutes les autres informations, cumulées : " + signed(explanation.other_contribution) + ".";
-    }
-  }
-
-  function renderRecommendation(target, rec) {
-    clear(target);
-    if (!rec) {
-      target.appendChild(el("dt", { text: "Parcours" }));
-      target.appendChild(el("dd", { text: "Aucune recommandation disponible." }));
-      return;
-    }
-    function row(term, value) {
-      target.appendChild(el("dt", { text: term }));
-      target.appendChild(typeof value === "string" ? el("dd", { text: value }) : el("dd", {}, [value]));
-    }
-    row("Parcours", rec.parcours_label_fr || rec.parcours || "—");
-    row("Modalité", rec.modality_label_fr || rec.modality || "—");
-    row("Objectif prioritaire", rec.objective_fr || "—");
-    var offers = el("ul", {});
-    (rec.offers || []).forEach(function (o) { offers.appendChild(el("li", { text: o.name_fr || o.id || String(o) })); });
-    row("Offres de service", (rec.offers || []).length ? offers : "—");
-    row("Durée", rec.duration_months ? rec.duration_months + " mois" : "—");
-    row("Jalon « corde de rappel »", dateFr(rec.milestone_date));
-    if (rec.explanation_fr) row("Détail", rec.explanation_fr);
-  }
-
-  function renderSuggestion(s) {
+  /** Show a suggestion: just computed (opts.personView) or reopened from the record (opts.history). */
+  function renderSuggestion(s, opts) {
+    opts = opts || {};
     state.suggestion = s;
-    state.decided = false;
+    state.decided = !!(opts.history && opts.history.decisions && opts.history.decisions.length);
+    state.reexam = null;
+    var latest = state.decided ? opts.history.decisions[opts.history.decisions.length - 1] : null;
+    if (opts.history) state.personView = latest ? latest.person_view_need : null;
     $("s-person").textContent = s.person_id;
     $("s-id").textContent = s.suggestion_id;
     $("s-model").textContent = s.model_version;
-    $("s-date").textContent = "établie le " + dateFr(s.created_at);
+    $("s-date").textContent = "établie le " + F.dateTimeFr(s.created_at);
+    $("s-person-view").textContent = viewLabel(state.personView);
+    var note = $("reopened-note");
+    note.textContent = opts.history ? "Suggestion rouverte depuis l'historique" + (latest ? "\u202f: la dernière décision est rappelée ci-dessous\u202f; une nouvelle décision sera une révision." : ".") : "";
+    show(note, !!opts.history);
 
     var reasons = $("review-reasons");
     clear(reasons);
@@ -455,7 +298,7 @@
     if (s.need) {
       $("need-label").textContent = s.need.label_fr;
       $("need-prob").textContent = pct(s.need.probability);
-      renderNeedBars(s.need);
+      R.needBars(s.need);
     } else {
       $("need-label").textContent = "Pas de suggestion de besoin (choisissez-le dans votre décision).";
       $("need-prob").textContent = "—";
@@ -464,23 +307,25 @@
     if (s.employability) {
       $("tier-label").textContent = "Palier " + s.employability.tier + " — " + s.employability.tier_label_fr;
       $("tier-prob").textContent = pct(s.employability.probability);
-      renderTierBand(s.employability);
+      R.tierBand(s.employability);
     } else {
       $("tier-label").textContent = "Pas de suggestion de palier (choisissez-le dans votre décision).";
       $("tier-prob").textContent = "—";
       clear($("tier-band"));
     }
     var ex = s.explanations || {};
-    renderFactors("need-factors", "need-other", ex.need, "need");
-    renderFactors("emp-factors", "emp-other", ex.employability, "employability");
-    renderRecommendation($("recommendation"), s.recommendation);
+    R.factors("need-factors", "need-other", "need-tech", ex.need, "need");
+    R.factors("emp-factors", "emp-other", "emp-tech", ex.employability, "employability");
+    R.recommendation($("recommendation"), s.recommendation, "rec-tech");
     resetDecisionForm();
     show($("decision-result"), false);
-    $("submit-decision").textContent = "Enregistrer la décision";
+    $("submit-decision").textContent = state.decided ? "Enregistrer une révision" : "Enregistrer la décision";
     show($("suggestion"), true);
+    if (latest) renderDecision(latest, true);
+    document.dispatchEvent(new CustomEvent("jalon:suggestion", { detail: { suggestion: s, history: opts.history || null } }));
     $("suggestion-title").focus();
-    announce("Suggestion reçue : " + (s.need ? s.need.label_fr + ", confiance " + pct(s.need.probability) : "") +
-      (s.employability ? " ; palier " + s.employability.tier + " (" + pct(s.employability.probability) + ")" : "") +
+    announce("Suggestion " + (opts.history ? "rouverte" : "reçue") + "\u202f: " + (s.need ? s.need.label_fr + ", confiance " + pct(s.need.probability) : "") +
+      (s.employability ? "\u202f; palier " + s.employability.tier + " (" + pct(s.employability.probability) + ")" : "") +
       (s.needs_review ? ". À examiner avec attention." : ".") + " Aucune décision n'est présélectionnée.");
   }
 
@@ -500,6 +345,7 @@
     $("override-reason").value = "";
     $("override-reason").removeAttribute("aria-invalid");
     show($("override-fields"), false);
+    show($("override-preview"), false);
     clearDecisionErrors();
   }
 
@@ -515,16 +361,30 @@
     clear(list);
     messages.forEach(function (m) { list.appendChild(el("li", { text: m })); });
     var sm = $("decision-server-message");
-    sm.textContent = serverMessage ? "Réponse du service : " + serverMessage : "";
+    sm.textContent = serverMessage ? "Réponse du service\u202f: " + serverMessage : "";
     show(sm, !!serverMessage);
     show($("decision-errors"), true);
-    announce("Décision non enregistrée : " + messages.join(" "));
+    announce("Décision non enregistrée\u202f: " + messages.join(" "));
     if (focusId) $(focusId).focus(); else $("decision-errors").focus();
   }
 
   function onActionChange() {
     show($("override-fields"), chosenAction() === "override");
     clearDecisionErrors();
+  }
+
+  /** The path an override would record, shown before it is recorded. */
+  function previewOverride() {
+    var s = state.suggestion, need = $("override-need").value, tier = $("override-tier").value;
+    if (!s || (!need && !tier)) { show($("override-preview"), false); return; }
+    var body = { suggestion_id: s.suggestion_id };
+    if (need) body.need = need;
+    if (tier) body.tier = tier;
+    api("POST", "path_preview", body).then(function (rec) {
+      if (state.suggestion !== s) return;
+      R.recommendation($("override-preview-facts"), rec, null);
+      show($("override-preview"), true);
+    }, function (err) { if (!handleAuthLoss(err)) show($("override-preview"), false); });
   }
 
   function onSubmitDecision(event) {
@@ -534,10 +394,11 @@
     if (!s) return;
     var action = chosenAction();
     if (!action) {
-      showDecisionErrors(["Choisissez « Confirmer » ou « Modifier » : aucun choix n'est fait à votre place."], "", "action-confirm");
+      showDecisionErrors(["Choisissez « Confirmer » ou « Modifier »\u202f: aucun choix n'est fait à votre place."], "", "action-confirm");
       return;
     }
     var decision = { suggestion_id: s.suggestion_id, advisor_id: state.who.subject, action: action, revision: state.decided };
+    if (state.personView) decision.person_view_need = state.personView;
     if (action === "override") {
       var need = $("override-need").value, tier = $("override-tier").value, reason = $("override-reason").value.trim();
       var problems = [], focusId = null;
@@ -547,7 +408,7 @@
         $("override-need").setAttribute("aria-invalid", "true");
         focusId = "override-need";
       } else if ((need || suggestedNeed) === suggestedNeed && (tier || suggestedTier) === suggestedTier) {
-        problems.push("Le besoin et le palier choisis sont ceux de la suggestion : choisissez « Confirmer », ou changez l'un des deux.");
+        problems.push("Le besoin et le palier choisis sont ceux de la suggestion\u202f: choisissez « Confirmer », ou changez l'un des deux.");
         focusId = "override-need";
       }
       if (!reason) {
@@ -563,11 +424,12 @@
     var button = $("submit-decision");
     button.disabled = true;
     api("POST", "decisions", decision).then(function (d) {
+      if (state.suggestion !== s) return; // withdrawn meanwhile: the profile changed
       state.decided = true;
-      renderDecision(d);
+      renderDecision(d, false);
       resetDecisionForm();
       button.textContent = "Enregistrer une révision";
-      loadRecent();
+      window.JalonApp.loadRecent();
     }, function (err) {
       if (handleAuthLoss(err)) return;
       var messages = [];
@@ -578,15 +440,14 @@
     }).then(function () { button.disabled = false; });
   }
 
-  function renderDecision(d) {
+  function renderDecision(d, quiet) {
+    state.decision = d;
     var facts = $("decision-facts");
     clear(facts);
-    function row(term, value) {
-      facts.appendChild(el("dt", { text: term }));
-      facts.appendChild(el("dd", { text: value }));
-    }
+    function row(term, value) { facts.appendChild(el("dt", { text: term })); facts.appendChild(el("dd", { text: value })); }
     row("Identifiant", d.decision_id);
-    row("Décision", (d.action === "confirm" ? "Suggestion confirmée" : "Suggestion modifiée") + (d.revision_of ? " (révision)" : ""));
+    row("Décision", (d.action === "confirm" ? "Suggestion confirmée" : "Suggestion modifiée") + (d.revision_of ? " (révision)" : "") +
+      " le " + F.dateTimeFr(d.created_at));
     row("Besoin retenu", needLabel(d.final_need));
     row("Palier retenu", tierLabel(d.final_tier));
     if (d.reason) row("Motif", d.reason);
@@ -594,97 +455,39 @@
     row("Parcours", [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
     if (rec.objective_fr) row("Objectif", rec.objective_fr);
     row("Jalon « corde de rappel »", dateFr(d.milestone_date || rec.milestone_date));
+    var s = state.suggestion;
+    $("view-person").textContent = viewLabel(d.person_view_need);
+    $("view-tool").textContent = s && s.need ? s.need.label_fr : "pas de suggestion";
+    $("view-advisor").textContent = needLabel(d.final_need);
     show($("decision-result"), true);
+    document.dispatchEvent(new CustomEvent("jalon:decision", { detail: d }));
+    if (quiet) return;
     $("decision-result").focus();
-    announce("Décision enregistrée : " + needLabel(d.final_need) + ", palier " + d.final_tier + ", jalon le " + dateFr(d.milestone_date) + ".");
-  }
-
-  // ------------------------------------------------------------------ recent decisions
-
-  function loadRecent() {
-    return api("POST", "my_decisions", { limit: 10 }).then(renderRecent, function (err) {
-      if (handleAuthLoss(err)) return;
-      $("recent-empty").textContent = "Impossible de charger vos décisions : " + errorFr(err);
-      show($("recent-empty"), true);
-    });
-  }
-
-  function renderRecent(rows) {
-    var body = $("recent-body");
-    clear(body);
-    rows = Array.isArray(rows) ? rows : [];
-    show($("recent-table"), rows.length > 0);
-    $("recent-empty").textContent = "Aucune décision enregistrée pour l'instant.";
-    show($("recent-empty"), rows.length === 0);
-    rows.forEach(function (d) {
-      var button = el("button", { type: "button", className: "button-secondary button-small",
-        "aria-label": "Ouvrir le relevé de la suggestion " + d.suggestion_id.slice(0, 8), text: "Relevé" });
-      button.addEventListener("click", function () { openReport(d.suggestion_id); });
-      body.appendChild(el("tr", { "data-decision-id": d.decision_id }, [
-        el("td", { text: dateFr(d.created_at) }),
-        el("td", { text: (d.action === "confirm" ? "Confirmée" : "Modifiée") + (d.revision_of ? " (révision)" : "") }),
-        el("td", { text: needLabel(d.final_need) }),
-        el("td", { text: tierLabel(d.final_tier) }),
-        el("td", { text: dateFr(d.milestone_date) }),
-        el("td", {}, [el("code", { title: d.suggestion_id, text: d.suggestion_id.slice(0, 8) })]),
-        el("td", {}, [button])
-      ]));
-    });
-  }
-
-  // ------------------------------------------------------------------ the person's report
-
-  /** Fetch the report with the token, then show it in a new window (a blob URL). */
-  function openReport(suggestionId) {
-    var win = window.open("", "_blank"); // opened now, inside the click, so it is not blocked
-    if (win) {
-      try { win.document.title = "Relevé — chargement…"; win.document.body.textContent = "Chargement du relevé…"; } catch (e) { /* ignore */ }
-    }
-    var fallback = $("report-fallback");
-    fetch(new URL("report/" + encodeURIComponent(suggestionId), API_BASE), {
-      headers: { "Authorization": "Bearer " + state.token, "Accept": "text/html" }, cache: "no-store", credentials: "omit"
-    }).then(function (res) {
-      return res.text().then(function (text) {
-        if (!res.ok) {
-          var data = text;
-          try { data = JSON.parse(text); } catch (e) { /* keep text */ }
-          throw new ApiError(res.status, data);
-        }
-        return text;
-      });
-    }).then(function (html) {
-      var url = URL.createObjectURL(new Blob([html], { type: "text/html;charset=utf-8" }));
-      if (win && !win.closed) {
-        win.location.href = url;
-        announce("Relevé ouvert dans une nouvelle fenêtre.");
-      } else {
-        clear(fallback);
-        fallback.appendChild(el("a", { href: url, target: "_blank", rel: "noopener", text: "Ouvrir le relevé de la personne" }));
-        show(fallback, true);
-        fallback.querySelector("a").focus();
-      }
-      window.setTimeout(function () { URL.revokeObjectURL(url); }, 120000);
-    }).catch(function (err) {
-      if (win && !win.closed) win.close();
-      if (err instanceof ApiError && handleAuthLoss(err)) return;
-      var message = "Le relevé n'a pas pu être ouvert : " + (err instanceof ApiError ? errorFr(err) : "erreur inattendue.");
-      clear(fallback);
-      fallback.textContent = message;
-      show(fallback, true);
-      announce(message);
-    });
+    announce("Décision enregistrée\u202f: " + needLabel(d.final_need) + ", palier " + d.final_tier + ", jalon le " + dateFr(d.milestone_date) + ".");
   }
 
   // ------------------------------------------------------------------ wiring
+
+  window.JalonApp = {
+    state: state, api: api, ApiError: ApiError, $: $, el: el, clear: clear, show: show, announce: announce,
+    errorFr: errorFr, serverWords: serverWords, handleAuthLoss: handleAuthLoss, needLabel: needLabel, tierLabel: tierLabel,
+    viewLabel: viewLabel, renderSuggestion: renderSuggestion, renderDecision: renderDecision,
+    withdrawSuggestion: withdrawSuggestion, API_BASE: A.API_BASE, dateTimeFr: F.dateTimeFr
+  };
 
   $("signin-form").addEventListener("submit", onSignIn);
   $("signout").addEventListener("click", function () { signOut(""); });
   $("load-example").addEventListener("click", onLoadExample);
   $("clear-form").addEventListener("click", onClearForm);
   profileForm.addEventListener("submit", onSubmitProfile);
+  // Any edit (typed, pasted, chosen) withdraws the shown suggestion.
+  profileForm.addEventListener("input", onProfileEdited);
+  profileForm.addEventListener("change", onProfileEdited);
   decisionForm.addEventListener("submit", onSubmitDecision);
   decisionForm.querySelectorAll('input[name="action"]').forEach(function (r) { r.addEventListener("change", onActionChange); });
-  $("open-report").addEventListener("click", function () { if (state.suggestion) openReport(state.suggestion.suggestion_id); });
+  $("override-need").addEventListener("change", previewOverride);
+  $("override-tier").addEventListener("change", previewOverride);
+  P.applyReference();
 
   var saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) {

@@ -36,9 +36,10 @@ def sign_in(page, server) -> None:
     page.wait_for_selector("#workspace:not([hidden])")
 
 
-def suggest_example(page) -> dict:
-    """Load the example, submit it, wait for the suggestion; return the API's JSON."""
+def suggest_example(page, person_view: str = "TRAINING") -> dict:
+    """Load the example, record the person's own view, submit, wait for the suggestion; return the API's JSON."""
     page.click("#load-example")
+    page.select_option("#person-view", person_view)
     with page.expect_response(lambda r: r.url.endswith("/suggest") and r.request.method == "POST") as info:
         page.click("#submit-profile")
     response = info.value
@@ -116,19 +117,19 @@ def test_sign_in_and_explained_suggestion(page, jalon_server, screenshots):
     assert page.locator("#tier-band .seg.current").count() == 1
     assert page.inner_text("#s-model") == s["model_version"]
 
-    # The factors: a bar per factor, with its French sentence, a sign and a word for its direction.
+    # The factors: a bar per factor, with what it is, its strength in words and its direction.
     factors = page.locator("#need-factors li.factor")
     assert factors.count() == len(s["explanations"]["need"]["factors"]) > 0
     for i, factor in enumerate(s["explanations"]["need"]["factors"]):
         item = factors.nth(i)
-        assert item.locator(".sentence").inner_text() == factor["sentence_fr"]
+        if factor["field"] not in ("age", "disability_recognition"):
+            assert factor["sentence_fr"].startswith(item.locator(".sentence").inner_text())
         value = item.locator(".value").inner_text()
+        assert re.match(r"(fort|modéré|faible) ", value)
         if factor["direction"] == "towards":
-            assert value.startswith("+")
-            assert "rapproche" in value
+            assert "▲ rapproche" in value
         else:
-            assert value.startswith("−")
-            assert "éloigne" in value
+            assert "▼ éloigne" in value
         assert item.locator(".bar").bounding_box()["width"] > 0
     assert page.locator("#emp-factors li.factor").count() == len(s["explanations"]["employability"]["factors"])
 
@@ -275,7 +276,12 @@ def test_override_with_reason_is_stored_and_reported(page, jalon_server, screens
     assert NEEDS[new_need] in text
     assert reason in text
     for factor in s["explanations"]["need"]["factors"][:3]:
-        if not factor.get("protected") and factor["field"] not in ("sex", "nationality_group"):
+        if not factor.get("protected") and factor["field"] not in (
+            "sex",
+            "nationality_group",
+            "age",
+            "disability_recognition",
+        ):
             assert factor["sentence_fr"] in text
     assert "L311-3-1" in text
     assert "article 22" in text
@@ -312,6 +318,9 @@ def test_keyboard_only(page, jalon_server, screenshots):
     tab_to("load-example")
     kb.press("Enter")
     page.wait_for_function("document.getElementById('f-person_id').value !== ''")
+    tab_to("person-view")
+    kb.press("ArrowDown")  # the person's own view, asked first: « Retour direct à l'emploi »
+    assert page.input_value("#person-view") != ""
     tab_to("f-person_id")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("", "none"), "focus must be visible"
@@ -335,11 +344,21 @@ def test_keyboard_only(page, jalon_server, screenshots):
     no_foreign_requests(page)
 
 
+def with_reference(profile: dict) -> dict:
+    """The profile as the page sends it: rate and tension from the reference table (not typed)."""
+    from features.reference import load_reference
+
+    found = load_reference().lookup(profile["agency_id"], profile["target_occupation_domain"])
+    return {**profile, **{k: v for k, v in found.items() if v is not None}}
+
+
 def fill_profile(page, profile: dict) -> None:
     """Type a profile into the generated form, field by field, as an advisor would."""
     for f in profile_fields():
         value = profile.get(f.name)
         selector = f"#f-{f.name}"
+        if page.eval_on_selector(selector, "e => e.readOnly"):
+            continue  # filled by the page from the reference table
         if isinstance(value, bool):
             text = "true" if value else "false"
         elif value is None:
@@ -358,7 +377,7 @@ def test_flagged_profile_shows_the_review_warning(page, jalon_server, records, s
 
     response = httpx.post(
         f"{jalon_server.url}/suggest_batch",
-        json={"profiles": records[:60]},
+        json={"profiles": [with_reference(r) for r in records[:60]]},
         headers={"Authorization": f"Bearer {jalon_server.token}"},
         timeout=60,
     )
@@ -367,7 +386,8 @@ def test_flagged_profile_shows_the_review_warning(page, jalon_server, records, s
     assert flagged is not None, "no flagged profile among the first 60 records"
 
     sign_in(page, jalon_server)
-    fill_profile(page, records[flagged])
+    page.select_option("#person-view", "UNKNOWN")
+    fill_profile(page, with_reference(records[flagged]))
     with page.expect_response("**/suggest") as info:
         page.click("#submit-profile")
     assert info.value.status == 200, info.value.text()

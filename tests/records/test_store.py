@@ -816,7 +816,9 @@ def test_postgresql_rejects_updates_deletes_and_duplicate_first_decisions(postgr
             statements = [
                 ("UPDATE decisions SET final_need = 'TRAINING'", "append-only"),
                 ("DELETE FROM decisions", "append-only"),
-                ("TRUNCATE decisions", "append-only"),
+                # CASCADE: contests reference decisions (revision 0004), and a plain TRUNCATE would
+                # be refused for that before the append-only trigger could say why.
+                ("TRUNCATE decisions CASCADE", "append-only"),
                 ("UPDATE suggestions SET person_id = 'x'", "append-only"),
                 (
                     "INSERT INTO decisions (decision_id, suggestion_id, sequence, advisor_id, action, final_need, "
