@@ -266,7 +266,6 @@ class DecisionStore(ContestsMixin):
                 "reason": reason,
                 "recommendation": recommendation,
                 "milestone_date": milestone_date,
-                "created_at": now_utc(),
                 "person_view_need": person_view_need,
             }
             try:
@@ -282,6 +281,9 @@ class DecisionStore(ContestsMixin):
                         ).first()
                     row["sequence"] = 0 if latest is None else latest.sequence + 1
                     row["revision_of"] = None if latest is None else latest.decision_id
+                    # Stamped after reading the chain: a revision that lost a race retries with a
+                    # later time, so time order and sequence order agree ("most recent" is true).
+                    row["created_at"] = now_utc()
                     conn.execute(sa.insert(decisions), row)
             except IntegrityError as exc:
                 taken = self._decision_at(suggestion_id, row.get("sequence", 0))
