@@ -19,6 +19,7 @@ from policy.allocation import (
     allocate,
     load_agency_config,
     parse_agency_config,
+    propose_track,
     summary_path,
     write_allocation,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "load_agency_config",
     "load_catalogue",
     "parse_agency_config",
+    "propose_track",
     "recommend",
     "recommend_frame",
     "summary_path",

@@ -76,15 +76,26 @@ class Jalon:
 
     @bentoml.api(route="/suggest")
     def suggest(self, profile: Profile, ctx: bentoml.Context) -> Suggestion:  # type: ignore[valid-type]
-        """Suggest a primary need and an employability tier for one profile, explained."""
-        return self.advisory.suggest([cast(BaseModel, profile).model_dump()], _principal(ctx))[0]
+        """Suggest a primary need and an employability tier for one profile, explained.
+
+        In the MSA experiment the agency's arm decides the rest: a MODEL_1 agency gets the model 1
+        path (``recommendation``), a MODEL_2 agency the model 2 ``track_proposal``; ``experiment``
+        gives the arm. **409** with ``{"error": ...}`` when the tool is not deployed in the agency:
+        a CONTROL agency of the recorded draw, or an agency outside it (nothing is recorded).
+        """
+        try:
+            return self.advisory.suggest([cast(BaseModel, profile).model_dump()], _principal(ctx))[0]
+        except JalonError as exc:
+            raise _error(status_of(exc), str(exc)) from None
 
     @bentoml.api(route="/suggest_batch")
     def suggest_batch(self, profiles: ProfileBatch, ctx: bentoml.Context) -> BatchOut:
-        """Suggestions for up to 1,000 profiles."""
-        return BatchOut(
-            suggestions=self.advisory.suggest([cast(BaseModel, p).model_dump() for p in profiles], _principal(ctx))
-        )
+        """Suggestions for up to 1,000 profiles (all or none: **409** if one agency is not served, as /suggest)."""
+        try:
+            suggestions = self.advisory.suggest([cast(BaseModel, p).model_dump() for p in profiles], _principal(ctx))
+        except JalonError as exc:
+            raise _error(status_of(exc), str(exc)) from None
+        return BatchOut(suggestions=suggestions)
 
     @bentoml.api(route="/decisions")
     def decisions(

@@ -355,5 +355,7 @@ def report_html(suggestion: SuggestionRecord, today: dt.date | None = None) -> s
         "need_factors": person_factors(explanations.need),
         "employability_factors": person_factors(explanations.employability),
         "decision": _decision_view(suggestion.latest_decision, suggestion.decisions),
+        "arm": suggested.experiment.arm_label_fr if suggested.experiment else None,
+        "track": suggested.track_proposal,
     }
     return _env.get_template("report.html").render(r=view, css=Markup(REPORT_CSS), style_hash=Markup(REPORT_STYLE_HASH))

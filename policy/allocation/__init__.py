@@ -3,7 +3,8 @@
 The rules are in ``_assign`` (see :func:`allocate`) and ``docs/policy.md``.
 
 Private modules: ``_agency_config`` (capacities and priority, from a YAML/JSON file),
-``_assign`` (the allocation), ``_result`` (its outcome, group shares and files).
+``_assign`` (the allocation), ``_proposal`` (one person's track proposal, served in
+MODEL_2 agencies), ``_result`` (its outcome, group shares and files).
 """
 
 from policy.allocation._agency_config import (
@@ -14,6 +15,7 @@ from policy.allocation._agency_config import (
     parse_agency_config,
 )
 from policy.allocation._assign import AllocationInputError, allocate
+from policy.allocation._proposal import DEFAULT_INTENSIVE_MONTHS, propose_track
 from policy.allocation._result import (
     GROUP_COLUMNS,
     TRACK_LABELS_FR,
@@ -24,6 +26,7 @@ from policy.allocation._result import (
 )
 
 __all__ = [
+    "DEFAULT_INTENSIVE_MONTHS",
     "GROUP_COLUMNS",
     "TRACKS",
     "TRACK_LABELS_FR",
@@ -35,6 +38,7 @@ __all__ = [
     "allocate",
     "load_agency_config",
     "parse_agency_config",
+    "propose_track",
     "summary_path",
     "write_allocation",
 ]

@@ -111,7 +111,11 @@
     [/already has a decision/i, "Cette suggestion a déjà une décision : enregistrez une révision."],
     [/no such suggestion/i, "Cette suggestion est introuvable."],
     [/only their own/i, "Vous ne pouvez consulter ou décider que vos propres suggestions."],
-    [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."]
+    [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."],
+    [/CONTROL agenc/i, "L'outil n'est pas déployé dans cette agence : elle est agence témoin de l'expérimentation MSA " +
+      "(tirée au sort pour servir de comparaison). Aucune suggestion n'y est faite ; orientez la personne comme d'habitude."],
+    [/not in the MSA experiment's draw/i, "L'outil n'est pas déployé dans cette agence : elle ne fait pas partie du " +
+      "tirage de l'expérimentation MSA. Vérifiez le code agence."]
   ];
 
   /** A French message for one pydantic error item. */
@@ -439,6 +443,28 @@
     if (rec.explanation_fr) row("Détail", rec.explanation_fr);
   }
 
+  /** The agency's arm in the MSA experiment (nothing before the experiment's draw). */
+  function renderArm(arm) {
+    var target = $("s-arm");
+    target.textContent = arm ? "Expérimentation MSA : " + arm.arm_label_fr + " (" +
+      (arm.added_by_hand ? "agence ajoutée hors tirage, hors de l'analyse principale" : "agence tirée au sort") + ")" : "";
+    show(target, !!arm);
+  }
+
+  function renderTrackProposal(target, p) {
+    clear(target);
+    if (!p) return;
+    function row(term, value) {
+      target.appendChild(el("dt", { text: term }));
+      target.appendChild(el("dd", { text: value }));
+    }
+    row("Accompagnement proposé", p.track_label_fr);
+    row("Accompagnement intensif", p.eligible_intensive ? "Éligible (dans la limite des places de l'agence)" : "Non éligible");
+    if (p.priority_score !== null && p.priority_score !== undefined) row("Valeur de priorité", pct(p.priority_score));
+    row("Règle", p.rule_fr);
+    row("Détail", p.explanation_fr);
+  }
+
   function renderSuggestion(s) {
     state.suggestion = s;
     state.decided = false;
@@ -473,7 +499,11 @@
     var ex = s.explanations || {};
     renderFactors("need-factors", "need-other", ex.need, "need");
     renderFactors("emp-factors", "emp-other", ex.employability, "employability");
-    renderRecommendation($("recommendation"), s.recommendation);
+    renderArm(s.experiment);
+    var modelTwo = !!s.track_proposal;
+    show($("recommendation-box"), !modelTwo);
+    show($("track-box"), modelTwo);
+    if (modelTwo) renderTrackProposal($("track-proposal"), s.track_proposal); else renderRecommendation($("recommendation"), s.recommendation);
     resetDecisionForm();
     show($("decision-result"), false);
     $("submit-decision").textContent = "Enregistrer la décision";
@@ -591,7 +621,9 @@
     row("Palier retenu", tierLabel(d.final_tier));
     if (d.reason) row("Motif", d.reason);
     var rec = d.recommendation || {};
-    row("Parcours", [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
+    var track = !d.recommendation && state.suggestion ? state.suggestion.track_proposal : null;
+    if (track) row("Accompagnement proposé (modèle 2)", track.track_label_fr);
+    else row("Parcours", [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
     if (rec.objective_fr) row("Objectif", rec.objective_fr);
     row("Jalon « corde de rappel »", dateFr(d.milestone_date || rec.milestone_date));
     show($("decision-result"), true);
