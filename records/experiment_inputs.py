@@ -85,7 +85,18 @@ def listed(values: Iterable[object], limit: int = 5) -> str:
     return text + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
-def _typed(frame: pd.DataFrame, rules: Sequence[ColumnRule], source: str, known: Sequence[str] | None) -> pd.DataFrame:
+def _typed(
+    frame: pd.DataFrame,
+    rules: Sequence[ColumnRule],
+    source: str,
+    known: Sequence[str] | None,
+    *,
+    ids: Sequence[str],
+    unique: str,
+    what: str,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The typed table and the problems found so far (every kind at once: columns, cells, ids, duplicates)."""
+    frame = frame.reset_index(drop=True)
     problems: list[str] = []
     if known is not None:
         problems += [
@@ -95,26 +106,31 @@ def _typed(frame: pd.DataFrame, rules: Sequence[ColumnRule], source: str, known:
         ]
     if frame.empty:
         problems.append("the file has no rows")
+    for name in ids:
+        if name in frame.columns:
+            problems += _id_problems(frame, name)
+    if unique in frame.columns:
+        problems += _duplicate_problems(frame, unique, what)
     try:
-        typed = validate_frame(frame.reset_index(drop=True), rules, source=source)
+        typed = validate_frame(frame, rules, source=source)
     except DataValidationError as exc:
-        raise one_line(source, problems + exc.messages) from None
-    if problems:
-        raise one_line(source, problems)
-    return typed
+        raise one_line(source, sorted(problems + exc.messages, key=_row_number)) from None
+    return typed, problems
 
 
-def _id_problems(typed: pd.DataFrame, name: str) -> list[str]:
-    text = typed[name].astype(str)
-    bad = ~text.str.fullmatch(ID_PATTERN.strip("^$"))
+def _id_problems(frame: pd.DataFrame, name: str) -> list[str]:
+    column = frame[name]
+    present = column.notna().to_numpy() & (column.astype(str).str.strip() != "").to_numpy()
+    text = column.astype(str)
+    bad = present & ~text.str.fullmatch(ID_PATTERN.strip("^$")).to_numpy(dtype=bool)
     return [
-        f"row {int(i) + 1}: {name}={value!r} must be a pseudonymous id (letters, digits, - and _, at most 64)"
-        for i, value in text[bad].items()
+        f"row {int(i) + 1}: {name}={text.iat[i]!r} must be a pseudonymous id (letters, digits, - and _, at most 64)"
+        for i in np.flatnonzero(bad)
     ]
 
 
-def _duplicate_problems(typed: pd.DataFrame, name: str, what: str) -> list[str]:
-    text = typed[name].astype(str)
+def _duplicate_problems(frame: pd.DataFrame, name: str, what: str) -> list[str]:
+    text = frame[name].astype(str).str.strip()
     repeated = text[text.duplicated(keep=False)]
     problems = []
     for value, rows in repeated.groupby(repeated, sort=True).groups.items():
@@ -130,12 +146,12 @@ def _as_text(series: pd.Series) -> np.ndarray:
 
 def register_frame(frame: pd.DataFrame, source: str = "agency register") -> pd.DataFrame:
     """The agency register typed and normalised (columns present in the file, rows in file order)."""
-    typed = _typed(frame, REGISTER_RULES, source, REGISTER_COLUMNS)
-    problems = _id_problems(typed, "agency_id")
+    typed, problems = _typed(
+        frame, REGISTER_RULES, source, REGISTER_COLUMNS, ids=("agency_id",), unique="agency_id", what="agency"
+    )
     for name, limit in _MAX_LENGTHS.items():
         long = typed[name].astype(str).str.len() > limit
         problems += [f"row {int(i) + 1}: {name} must be at most {limit} characters" for i in typed.index[long]]
-    problems += _duplicate_problems(typed, "agency_id", "agency")
     hand = (
         typed["added_by_hand"].fillna(False).to_numpy(dtype=bool)
         if "added_by_hand" in typed.columns
@@ -156,7 +172,7 @@ def register_frame(frame: pd.DataFrame, source: str = "agency register") -> pd.D
         for i in np.flatnonzero(chosen & ~hand)
     ]
     if problems:
-        raise one_line(source, problems)
+        raise one_line(source, sorted(problems, key=_row_number))
     out = pd.DataFrame(index=typed.index)
     for column in typed.columns:
         if column in ("agency_id", "name", "region"):
@@ -178,11 +194,11 @@ def baseline_frame(frame: pd.DataFrame, source: str = "baseline") -> pd.DataFram
     Other columns of the scored file (paths, explanations...) are not part of the cohort and are left out.
     """
     kept = frame[[c for c in BASELINE_COLUMNS if c in frame.columns]]
-    typed = _typed(kept, BASELINE_RULES, source, None)
-    problems = _id_problems(typed, "person_id") + _id_problems(typed, "agency_id")
-    problems += _duplicate_problems(typed, "person_id", "person")
+    typed, problems = _typed(
+        kept, BASELINE_RULES, source, None, ids=("person_id", "agency_id"), unique="person_id", what="person"
+    )
     if problems:
-        raise one_line(source, problems)
+        raise one_line(source, sorted(problems, key=_row_number))
     out = pd.DataFrame(
         {
             "person_id": _as_text(typed["person_id"]),
@@ -212,21 +228,26 @@ def _dates(series: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
 
 def outcomes_frame(frame: pd.DataFrame, source: str = "outcomes") -> pd.DataFrame:
     """Outcomes: ``person_id``, ``agency_id``, ``observed_on`` and ``employed_6m`` and/or ``days_worked``."""
-    problems = []
+    problems = [
+        f"column {c!r} is not a column of this file (expected {', '.join(OUTCOME_COLUMNS)})"
+        for c in frame.columns
+        if c not in OUTCOME_COLUMNS
+    ]
     if "observed_on" not in frame.columns:
         problems.append("column 'observed_on' is missing (must be a date YYYY-MM-DD)")
     if "employed_6m" not in frame.columns and "days_worked" not in frame.columns:
         problems.append("the file needs employed_6m (true/false) or days_worked (0 to 184), or both")
     if problems:
         raise one_line(source, problems)
-    typed = _typed(frame, OUTCOME_RULES, source, OUTCOME_COLUMNS)
-    observed_on, problems = _dates(frame["observed_on"].reset_index(drop=True), "observed_on")
-    problems += _id_problems(typed, "person_id") + _id_problems(typed, "agency_id")
+    typed, problems = _typed(
+        frame, OUTCOME_RULES, source, OUTCOME_COLUMNS, ids=("person_id", "agency_id"), unique="person_id", what="person"
+    )
+    observed_on, date_problems = _dates(frame["observed_on"].reset_index(drop=True), "observed_on")
+    problems += date_problems
     employed = typed["employed_6m"] if "employed_6m" in typed.columns else pd.Series(pd.NA, index=typed.index)
     days = typed["days_worked"] if "days_worked" in typed.columns else pd.Series(pd.NA, index=typed.index)
     neither = (employed.isna() & days.isna()).to_numpy(dtype=bool)
     problems += [f"row {int(i) + 1}: employed_6m and days_worked are both missing" for i in np.flatnonzero(neither)]
-    problems += _duplicate_problems(typed, "person_id", "person")
     if problems:
         raise one_line(source, sorted(problems, key=_row_number))
     return pd.DataFrame(

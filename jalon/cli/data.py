@@ -30,7 +30,6 @@ def data_synth(
     agencies: Annotated[
         int | None,
         typer.Option(
-            min=1,
             help="Spread people over this many experiment agencies, with an agency random effect (off by default); "
             "the agency register is written beside the output as <stem>.agencies.<ext>.",
         ),
@@ -100,7 +99,7 @@ def data_outcomes(
     arm_effect: Annotated[
         str, typer.Option(help="Effect added to each person's true probability by arm, e.g. MODEL_1=0.02,MODEL_2=0.04.")
     ],
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the outcome draws.")],
+    seed: Annotated[int, typer.Option(help="Seed of the outcome draws.")],
     out_path: Annotated[Path, typer.Option("--out", help="Outcomes file, .parquet or .csv.")],
 ) -> None:
     """Simulate the six-month follow-up of a synthetic experiment, with known effects per arm."""

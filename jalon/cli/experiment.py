@@ -127,7 +127,7 @@ def _balance_table(balance: pd.DataFrame) -> Table:
 @command(experiment_app, "draw")
 def draw_command(
     arms: Annotated[str, typer.Option(help="Agencies to draw per arm, e.g. MODEL_1=80,MODEL_2=20.")],
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the draw (announce it beforehand).")],
+    seed: Annotated[int, typer.Option(help="Seed of the draw (announce it beforehand).")],
     out_path: Annotated[Path, typer.Option("--out", help="The draw, CSV (a .meta.json sidecar is written beside).")],
     strata: Annotated[
         str, typer.Option(help="Stratum columns, comma-separated (size_band is derived from size).")
@@ -150,6 +150,8 @@ def draw_command(
     from policy.draw import balance_table, draw_arms, parse_arms
     from records.experiment_inputs import register_frame
 
+    if out_path.suffix.lower() != ".csv":
+        raise InvalidInput(f"--out: {out_path} must be a .csv file (the draw is CSV, its sidecar .meta.json)")
     if dry_run and (replace or reason):
         raise InvalidInput("--replace/--reason: a dry run records nothing, so it replaces nothing")
     wanted = parse_arms(arms)
@@ -256,16 +258,19 @@ def power_command(
     cluster_size_cv: Annotated[float, typer.Option(help="Coefficient of variation of agency sizes.")] = 0.5,
     alpha: Annotated[float, typer.Option(help="Two-sided test level.")] = 0.05,
     power: Annotated[float, typer.Option(help="Power wanted.")] = 0.80,
-    hand_added: Annotated[int, typer.Option(min=0, help="Agencies added by hand (neither drawn nor controls).")] = 0,
+    hand_added: Annotated[int, typer.Option(help="Agencies added by hand (neither drawn nor controls).")] = 0,
     check: Annotated[
-        int, typer.Option(min=0, help="Simulated experiments checking the formula at each arm's MDE (0: none).")
+        int, typer.Option(help="Simulated experiments checking the formula at each arm's MDE (0: none).")
     ] = 200,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the simulation check.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation check.")] = 1,
 ) -> None:
     """Minimum detectable effect on six-month employment, each arm against control, checked by simulation."""
     from evaluation import Design, experiment_power, simulate_power
     from policy.draw import parse_arms
 
+    for name, value in (("--check", check), ("--seed", seed), ("--hand-added", hand_added)):
+        if value < 0:
+            raise InvalidInput(f"{name}: must be a whole number ≥ 0, got {value}")
     wanted = parse_arms(arms)
     table = experiment_power(
         wanted,
@@ -369,8 +374,8 @@ def evaluate_command(
     allocation: Annotated[
         Path | None, typer.Option(help="Model 2 allocation of the MODEL_2 agencies (observed/expected by track).")
     ] = None,
-    ri_draws: Annotated[int, typer.Option(min=0, help="Re-draws for the randomisation-inference p-value.")] = 1000,
-    ri_seed: Annotated[int | None, typer.Option(min=0, help="Seed of the re-draws (default: fixed).")] = None,
+    ri_draws: Annotated[int, typer.Option(help="Re-draws for the randomisation-inference p-value.")] = 1000,
+    ri_seed: Annotated[int | None, typer.Option(help="Seed of the re-draws (default: fixed).")] = None,
     alpha: Annotated[float, typer.Option(help="Level of the confidence intervals (two-sided).")] = 0.05,
 ) -> None:
     """Intention-to-treat effect of each model against control, with randomisation inference; French report."""
@@ -378,6 +383,8 @@ def evaluate_command(
     from policy.draw import load_draw
     from records.experiment_inputs import register_frame
 
+    if ri_seed is not None and ri_seed < 0:
+        raise InvalidInput(f"--ri-seed: must be a whole number ≥ 0, got {ri_seed}")
     with experiment_records() as records:
         if draw is not None:
             result = load_draw(draw)
