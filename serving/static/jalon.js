@@ -112,10 +112,11 @@
     [/no such suggestion/i, "Cette suggestion est introuvable."],
     [/only their own/i, "Vous ne pouvez consulter ou décider que vos propres suggestions."],
     [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."],
-    [/CONTROL agenc/i, "L'outil n'est pas déployé dans cette agence : elle est agence témoin de l'expérimentation MSA " +
-      "(tirée au sort pour servir de comparaison). Aucune suggestion n'y est faite ; orientez la personne comme d'habitude."],
-    [/not in the MSA experiment's draw/i, "L'outil n'est pas déployé dans cette agence : elle ne fait pas partie du " +
-      "tirage de l'expérimentation MSA. Vérifiez le code agence."]
+    [/CONTROL agenc/i, "L'outil n'est pas déployé dans cette agence\u202f: elle est agence témoin de l'expérimentation " +
+      "MSA (tirée au sort pour servir de comparaison). Aucune suggestion n'y est faite\u202f; orientez la personne comme " +
+      "d'habitude."],
+    [/not in the MSA experiment's draw/i, "L'outil n'est pas déployé dans cette agence\u202f: elle ne fait pas partie " +
+      "du tirage de l'expérimentation MSA. Vérifiez le code agence."]
   ];
 
   /** A French message for one pydantic error item. */
@@ -446,7 +447,7 @@
   /** The agency's arm in the MSA experiment (nothing before the experiment's draw). */
   function renderArm(arm) {
     var target = $("s-arm");
-    target.textContent = arm ? "Expérimentation MSA : " + arm.arm_label_fr + " (" +
+    target.textContent = arm ? "Expérimentation MSA\u202f: " + arm.arm_label_fr + " (" +
       (arm.added_by_hand ? "agence ajoutée hors tirage, hors de l'analyse principale" : "agence tirée au sort") + ")" : "";
     show(target, !!arm);
   }
