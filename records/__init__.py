@@ -3,9 +3,9 @@
 Modules: :mod:`records.store` (the store), :mod:`records.entities` (what it returns and
 raises), :mod:`records.tables` (table definitions), :mod:`records.engine` (engines, the
 writers' lock, migrations at start), :mod:`records.validation` (value checks);
-:mod:`records.experiment` (the MSA experiment: agency registers, draws and arms, baseline
-cohort, outcomes; its tables in :mod:`records.experiment_tables`, its file checks in
-:mod:`records.experiment_inputs`). Callers import from here.
+:mod:`records.experiment` (the MSA experiment: agency registers, draws and arms; the baseline
+cohort and outcomes in :mod:`records.experiment_people`; its tables in
+:mod:`records.experiment_tables`, its file checks in :mod:`records.experiment_inputs`). Callers import from here.
 """
 
 from records.engine import MIGRATIONS_DIR, lock_for_migration, make_engine, upgrade_database
