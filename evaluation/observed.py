@@ -8,6 +8,10 @@ track's ratio says how its people fared against their own forecast; the control
 agencies' ratio by tier is the reference (what happens without either model, including
 any drift of the score since it was trained). These are descriptive: the tracks were not
 randomised, so only the ITT effects of :mod:`evaluation.itt` are causal.
+
+Agencies added by hand (outside the draw) are left out of the ITT comparison; they are
+described here, by tier, like the others, so that what happened there is visible without
+being mistaken for an effect.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pandas as pd
 
 from core.errors import InvalidInput
 from policy import TRACKS
-from policy.draw import CONTROL
+from policy.draw import CONTROL, HAND_ADDED
 
 ALL = "ALL"
 NO_TRACK = "MISSING"  # a person of a MODEL_2 agency that the allocation file does not list
@@ -51,7 +55,7 @@ def _tracks(people: pd.DataFrame, arm: np.ndarray, allocation: pd.DataFrame | No
 
 
 def observed_expected(people: pd.DataFrame, arm: np.ndarray, allocation: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Rows for MODEL_2 (by track, ALL tracks, and tier) and CONTROL (by tier): observed, expected, ratio.
+    """Rows for MODEL_2 (by track, ALL tracks, and tier), CONTROL and HAND_ADDED (by tier): observed, expected, ratio.
 
     ``people``: ``person_id``, ``employed_6m``, ``p_employed``, ``tier`` (optional);
     ``arm``: each person's arm; ``allocation``: ``person_id``, ``track`` of the MODEL_2 people.
@@ -67,7 +71,7 @@ def observed_expected(people: pd.DataFrame, arm: np.ndarray, allocation: pd.Data
             "p": people["p_employed"].to_numpy(dtype=float),
         }
     )
-    frame = frame[frame["arm"].isin(["MODEL_2", CONTROL])]
+    frame = frame[frame["arm"].isin(["MODEL_2", CONTROL, HAND_ADDED])]
     pieces = []
     for by_track in (False, True):
         if by_track and allocation is None:
@@ -83,7 +87,7 @@ def observed_expected(people: pd.DataFrame, arm: np.ndarray, allocation: pd.Data
             )
     out = pd.concat(pieces, ignore_index=True).drop_duplicates(["arm", "track", "tier"])
     out["ratio"] = out["observed"] / out["expected"].where(out["expected"] > 0)
-    order = {"MODEL_2": 0, CONTROL: 1}
+    order = {"MODEL_2": 0, CONTROL: 1, HAND_ADDED: 2}
     out = out.sort_values(
         ["arm", "track", "tier"],
         key=lambda c: c.map(order) if c.name == "arm" else c.map(lambda v: "" if v == ALL else str(v)),

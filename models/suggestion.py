@@ -131,6 +131,52 @@ class Recommendation(Contract):
     explanation_fr: str
 
 
+ServedArm = Literal["MODEL_1", "MODEL_2"]
+
+
+class ExperimentArm(Contract):
+    """The MSA experiment's arm of the person's agency, as recorded when the suggestion was made.
+
+    Absent (``None`` on the suggestion) when no draw is recorded: the tool then works as
+    before the experiment. A ``CONTROL`` agency never gets a suggestion, so it never appears here.
+    """
+
+    arm: ServedArm = Field(description="the model the agency runs: MODEL_1 (segmentation by need) or MODEL_2")
+    arm_label_fr: str
+    added_by_hand: bool = Field(
+        description="true for an agency added outside the draw: it runs its model but is left out of the "
+        "experiment's main analysis"
+    )
+    draw_sequence: int = Field(ge=1, description="the recorded draw this arm comes from (1 = first draw)")
+
+
+class TrackProposal(Contract):
+    """Model 2: the track proposed for one person, by the allocation's eligibility rule.
+
+    The capacity-aware allocation (who actually gets one of the agency's intensive places)
+    stays a batch job (``jalon allocate``); this proposal says whether the person is
+    eligible for intensive support, which rule says so, and their place in the priority order.
+    """
+
+    eligible_intensive: bool = Field(description="eligible for intensive support by a path referent")
+    track: Literal["INTENSIVE", "EXTERNAL"] = Field(
+        description="INTENSIVE if eligible (within the agency's places), else EXTERNAL (provider or large portfolio)"
+    )
+    track_label_fr: str
+    rule_id: str
+    rule_fr: str = Field(description="the rule behind the proposal, in French")
+    priority_score: float | None = Field(
+        ge=0,
+        le=1,
+        description="the value ordering intensive places (p_employed by default; lower is served first); "
+        "null for a model without employability",
+    )
+    priority_order_by: str
+    excluded_needs: tuple[str, ...]
+    intensive_months: int = Field(ge=1, description="intensive support is limited in time: its length in months")
+    explanation_fr: str
+
+
 class Suggestion(ModelSuggestion):
     """A recorded suggestion, as the API returns it and the store keeps it."""
 
@@ -141,5 +187,12 @@ class Suggestion(ModelSuggestion):
     agency_id: str | None
     explanations: Explanations  # always explained when served
     recommendation: Recommendation | None = Field(
-        description="model 1 path suggested from the need, tier and barriers (policy catalogue)"
+        description="model 1 path suggested from the need, tier and barriers (policy catalogue); "
+        "null in a MODEL_2 agency of the MSA experiment"
+    )
+    experiment: ExperimentArm | None = Field(
+        default=None, description="the agency's arm in the MSA experiment; null when no draw is recorded"
+    )
+    track_proposal: TrackProposal | None = Field(
+        default=None, description="model 2 track proposal, in a MODEL_2 agency of the MSA experiment only"
     )

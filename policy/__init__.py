@@ -25,6 +25,7 @@ from policy.allocation import (
     left_out_path,
     load_agency_config,
     parse_agency_config,
+    propose_track,
     summary_path,
     write_allocation,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "load_catalogue",
     "load_staffing",
     "parse_agency_config",
+    "propose_track",
     "recommend",
     "recommend_frame",
     "summary_path",

@@ -3,8 +3,11 @@
 Modules: :mod:`records.store` (the store), :mod:`records.entities` (what it returns and
 raises), :mod:`records.tables` (table definitions), :mod:`records.episodes` (model 2's
 intensive-support episodes: their tables and store), :mod:`records.engine` (engines, the
-writers' lock, migrations at start), :mod:`records.validation` (value checks). Callers
-import from here.
+writers' lock, migrations at start), :mod:`records.validation` (value checks);
+:mod:`records.experiment` (the MSA experiment: agency registers, draws and arms; the baseline
+cohort and outcomes in :mod:`records.experiment_people`; its tables in
+:mod:`records.experiment_tables`, its file checks in :mod:`records.experiment_inputs`).
+Callers import from here.
 """
 
 from records.engine import MIGRATIONS_DIR, lock_for_migration, make_engine, upgrade_database
@@ -24,6 +27,14 @@ from records.episodes import (
     EpisodeRecord,
     EpisodeStore,
 )
+from records.experiment import (
+    AgencyArm,
+    ArmLookup,
+    ExperimentRecords,
+    LoadSummary,
+    RecordedDraw,
+    RegisterVersion,
+)
 from records.store import ACTIONS, UNKNOWN_NEED, DecisionStore
 from records.validation import row_from_suggestion
 
@@ -32,6 +43,8 @@ __all__ = [
     "END_REASONS",
     "MIGRATIONS_DIR",
     "UNKNOWN_NEED",
+    "AgencyArm",
+    "ArmLookup",
     "DecisionConflict",
     "DecisionRecord",
     "DecisionStore",
@@ -40,6 +53,10 @@ __all__ = [
     "EpisodeNotFound",
     "EpisodeRecord",
     "EpisodeStore",
+    "ExperimentRecords",
+    "LoadSummary",
+    "RecordedDraw",
+    "RegisterVersion",
     "StoreError",
     "SuggestionNotFound",
     "SuggestionRecord",

@@ -31,7 +31,15 @@ __all__ = [
 ]
 
 #: The contract's fields kept in a suggestion's ``output`` column (explanations have their own).
-STORED_FIELDS: tuple[str, ...] = ("need", "employability", "needs_review", "review_reasons", "recommendation")
+STORED_FIELDS: tuple[str, ...] = (
+    "need",
+    "employability",
+    "needs_review",
+    "review_reasons",
+    "recommendation",
+    "experiment",
+    "track_proposal",
+)
 
 
 class SuggestionNotFound(NotFound, LookupError):

@@ -23,8 +23,9 @@ from core.errors import Conflict, Forbidden, InvalidInput
 from models.inputs import InputRequirements, input_requirements, missing_required
 from models.segmentation import SegmentationModel
 from models.suggestion import Recommendation, Suggestion
-from policy import Catalogue, load_catalogue, recommend
-from records import DecisionRecord, DecisionStore, SuggestionRecord, row_from_suggestion
+from policy import Catalogue, load_catalogue, propose_track, recommend
+from records import DecisionRecord, DecisionStore, ExperimentRecords, SuggestionRecord, row_from_suggestion
+from serving.arms import served_arms
 from serving.auth import Principal, Role
 
 log = logging.getLogger("jalon.serving")
@@ -56,6 +57,9 @@ class Advisory:
         Where suggestions and decisions are appended.
     catalogue : Catalogue, optional
         The model 1 policy catalogue (default: packaged or ``$JALON_CATALOGUE``).
+
+    Each agency's arm in the MSA experiment (:mod:`serving.arms`) decides what is suggested:
+    the model 1 path, the model 2 track proposal, or nothing in a control agency.
     """
 
     def __init__(
@@ -64,6 +68,7 @@ class Advisory:
         self.model = model
         self.model_version = model_version
         self.store = store
+        self.experiment = ExperimentRecords(store)
         self.catalogue = catalogue or load_catalogue()
         self._policy_fields = policy_fields(self.catalogue)
         #: Inputs the model needs (split on, never seen missing in training): see models.inputs.
@@ -100,9 +105,13 @@ class Advisory:
         self.check_inputs(records)
         created = datetime.now(UTC).replace(microsecond=0)
         today = today or created.date()
+        arms = served_arms(self.experiment, (r.get("agency_id") or "" for r in records))
         outputs = self.model.suggest_records(records)
         results, rows = [], []
         for record, output in zip(records, outputs, strict=True):
+            arm = arms.get(record.get("agency_id") or "")
+            model_2 = arm is not None and arm.arm == "MODEL_2"
+            p_employed = None if output.employability is None else output.employability.probability
             suggestion = Suggestion(
                 suggestion_id=uuid.uuid4().hex,
                 model_version=self.model_version,
@@ -110,7 +119,9 @@ class Advisory:
                 person_id=record["person_id"],
                 agency_id=record.get("agency_id"),
                 **dict(output),
-                recommendation=self._recommend(output.need_code, output.tier, record, today),
+                recommendation=None if model_2 else self._recommend(output.need_code, output.tier, record, today),
+                experiment=arm,
+                track_proposal=propose_track(output.need_code, p_employed) if model_2 else None,
             )
             results.append(suggestion)
             rows.append(
@@ -151,8 +162,14 @@ class Advisory:
         if final_need is None or final_tier is None:
             raise InvalidInput("this model suggests only one of need and tier: give the other in the decision")
         today = today or datetime.now(UTC).date()
-        recommendation = recommend(final_need, final_tier, suggestion.policy_context, today, self.catalogue).model_dump(
-            mode="json"
+        # A MODEL_2 agency of the MSA experiment decides tracks by the allocation, not by a model 1 path.
+        model_2 = suggested.experiment is not None and suggested.experiment.arm == "MODEL_2"
+        recommendation = (
+            None
+            if model_2
+            else recommend(final_need, final_tier, suggestion.policy_context, today, self.catalogue).model_dump(
+                mode="json"
+            )
         )
         record = self.store.record_decision(
             suggestion_id=suggestion.suggestion_id,
@@ -163,7 +180,7 @@ class Advisory:
             reason=decision.get("reason"),
             revision=bool(decision.get("revision")),
             recommendation=recommendation,
-            milestone_date=date.fromisoformat(recommendation["milestone_date"]),
+            milestone_date=None if recommendation is None else date.fromisoformat(recommendation["milestone_date"]),
             person_view_need=decision.get("person_view_need"),
         )
         log.info(

@@ -105,6 +105,11 @@ class Jalon:
 
         Every input the served model uses must be present unless training saw it missing
         (``POST /model_inputs`` lists them); leaving one out is a 422 naming it.
+
+        In the MSA experiment the agency's arm decides the rest: a MODEL_1 agency gets the model 1
+        path (``recommendation``), a MODEL_2 agency the model 2 ``track_proposal``; ``experiment``
+        gives the arm. **409** with ``{"error": ...}`` when the tool is not deployed in the agency:
+        a CONTROL agency of the recorded draw, or an agency outside it (nothing is recorded).
         """
         try:
             return self.advisory.suggest([cast(BaseModel, profile).model_dump()], _principal(ctx))[0]
@@ -113,13 +118,12 @@ class Jalon:
 
     @bentoml.api(route="/suggest_batch")
     def suggest_batch(self, profiles: ProfileBatch, ctx: bentoml.Context) -> BatchOut:
-        """Suggestions for up to 1,000 profiles."""
+        """Suggestions for up to 1,000 profiles (all or none: **409** if one agency is not served, as /suggest)."""
         try:
-            return BatchOut(
-                suggestions=self.advisory.suggest([cast(BaseModel, p).model_dump() for p in profiles], _principal(ctx))
-            )
+            suggestions = self.advisory.suggest([cast(BaseModel, p).model_dump() for p in profiles], _principal(ctx))
         except JalonError as exc:
             raise _error(status_of(exc), str(exc)) from None
+        return BatchOut(suggestions=suggestions)
 
     @bentoml.api(route="/model_inputs")
     def model_inputs(self, ctx: bentoml.Context) -> dict[str, list[str]]:

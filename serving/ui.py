@@ -420,5 +420,7 @@ def report_html(
         "decision": _decision_view(suggestion.latest_decision, suggestion.decisions),
         "contests": [_contest_view(c) for c in contests],
         "recourse": RECOURSE,
+        "arm": suggested.experiment.arm_label_fr if suggested.experiment else None,
+        "track": suggested.track_proposal,
     }
     return _env.get_template("report.html").render(r=view, css=Markup(REPORT_CSS), style_hash=Markup(REPORT_STYLE_HASH))

@@ -27,17 +27,37 @@ def data_synth(
         ),
     ] = None,
     report: Annotated[bool, typer.Option(help="Print the calibration marginals and the Bayes figures.")] = True,
+    agencies: Annotated[
+        int | None,
+        typer.Option(
+            help="Spread people over this many experiment agencies, with an agency random effect (off by default); "
+            "the agency register is written beside the output as <stem>.agencies.<ext>.",
+        ),
+    ] = None,
+    icc: Annotated[
+        float, typer.Option(help="Intra-agency correlation of six-month employment (needs --agencies).")
+    ] = 0.0,
 ) -> None:
     """Generate a synthetic population calibrated on published figures, with its true probabilities."""
     from features.io import file_format, write_table
-    from synthetic import bayes_reference, calibration_report, generate_population, parse_label_bias
+    from synthetic import (
+        agencies_path,
+        bayes_reference,
+        calibration_report,
+        generate_agencies,
+        generate_population,
+        parse_label_bias,
+    )
 
     file_format(out_path)
     bias = parse_label_bias(label_bias) if label_bias else None
     started = time.perf_counter()
-    frame = generate_population(rows, seed, label_bias=bias)
+    frame = generate_population(rows, seed, label_bias=bias, agencies=agencies, icc=icc)
     write_table(frame, out_path)
     err.log(f"wrote {rows:,} rows to {out_path} in {time.perf_counter() - started:.1f} s")
+    if agencies is not None:
+        register = write_table(generate_agencies(agencies, seed), agencies_path(out_path))
+        err.log(f"wrote {agencies:,} agencies (intra-agency correlation {icc:g}) to {register}")
     if report:
         table = Table("indicator", "measured", "target", "tolerance", "ok", title="Calibration")
         for row in calibration_report(frame):
@@ -70,3 +90,27 @@ def data_validate(
     except (DataFileError, SpecError) as exc:
         fail(str(exc))
     out.print(f"{path}: {len(frame):,} rows, valid")
+
+
+@command(data_app, "outcomes")
+def data_outcomes(
+    people: Annotated[Path, typer.Option(help="Synthetic people (jalon data synth --agencies ...).")],
+    draw: Annotated[Path, typer.Option(help="The draw (draw.csv and its .meta.json sidecar).")],
+    arm_effect: Annotated[
+        str, typer.Option(help="Effect added to each person's true probability by arm, e.g. MODEL_1=0.02,MODEL_2=0.04.")
+    ],
+    seed: Annotated[int, typer.Option(help="Seed of the outcome draws.")],
+    out_path: Annotated[Path, typer.Option("--out", help="Outcomes file, .parquet or .csv.")],
+) -> None:
+    """Simulate the six-month follow-up of a synthetic experiment, with known effects per arm."""
+    from features.io import file_format, read_table, write_table
+    from policy.draw import load_draw
+    from synthetic import parse_arm_effect, simulate_outcomes
+
+    file_format(out_path)
+    effects = parse_arm_effect(arm_effect)
+    result = load_draw(draw)
+    frame = simulate_outcomes(read_table(people), result, effects, seed)
+    write_table(frame, out_path)
+    rate = float(frame["employed_6m"].mean()) if len(frame) else float("nan")
+    out.print(f"wrote {len(frame):,} outcomes to {out_path} (employed within six months: {rate:.1%})")

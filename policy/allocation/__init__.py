@@ -4,8 +4,9 @@ The rules are in ``_assign`` (see :func:`allocate`) and ``docs/policy.md``.
 
 Private modules: ``_agency_config`` (capacities and priority, from a YAML/JSON file),
 ``_assign`` (the allocation), ``_history`` (model 2's memory: past and ongoing intensive
-episodes), ``_ranking`` (the vectorised priority and référent rules, shared with the plan),
-``_result`` (its outcome, group shares and files).
+episodes), ``_proposal`` (one person's track proposal, served in MODEL_2 agencies),
+``_ranking`` (the vectorised priority and référent rules, shared with the plan), ``_result``
+(its outcome, group shares and files).
 """
 
 from policy.allocation._agency_config import (
@@ -17,6 +18,7 @@ from policy.allocation._agency_config import (
 )
 from policy.allocation._assign import AllocationInputError, allocate
 from policy.allocation._history import EPISODE_COLUMNS, EpisodeInputError
+from policy.allocation._proposal import DEFAULT_INTENSIVE_MONTHS, propose_track
 from policy.allocation._ranking import (
     ALREADY_SERVED_RULES,
     TIER_RANK,
@@ -37,6 +39,7 @@ from policy.allocation._result import (
 
 __all__ = [
     "ALREADY_SERVED_RULES",
+    "DEFAULT_INTENSIVE_MONTHS",
     "EPISODE_COLUMNS",
     "GROUP_COLUMNS",
     "TIER_RANK",
@@ -53,6 +56,7 @@ __all__ = [
     "load_agency_config",
     "parse_agency_config",
     "priority_positions",
+    "propose_track",
     "rank_within",
     "referent_slots",
     "summary_path",

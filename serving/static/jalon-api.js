@@ -51,7 +51,12 @@
     [/already has an open contest/i, "Une contestation de cette décision est déjà en cours de réexamen."],
     [/nothing to contest/i, "Il n'y a pas encore de décision à contester."],
     [/another advisor than/i, "Le réexamen est fait par un autre conseiller que celui qui a pris la décision."],
-    [/already re-examined/i, "Cette contestation a déjà été réexaminée."]
+    [/already re-examined/i, "Cette contestation a déjà été réexaminée."],
+    [/CONTROL agenc/i, "L'outil n'est pas déployé dans cette agence\u202f: elle est agence témoin de l'expérimentation " +
+      "MSA (tirée au sort pour servir de comparaison). Aucune suggestion n'y est faite\u202f; orientez la personne comme " +
+      "d'habitude."],
+    [/not in the MSA experiment's draw/i, "L'outil n'est pas déployé dans cette agence\u202f: elle ne fait pas partie " +
+      "du tirage de l'expérimentation MSA. Vérifiez le code agence."]
   ];
 
   /** A French message for one pydantic error item. */

@@ -162,10 +162,44 @@
   }
 
 
+  /** The agency's arm in the MSA experiment (nothing before the experiment's draw). */
+  function renderArm(target, arm) {
+    target.textContent = arm ? "Expérimentation MSA\u202f: " + arm.arm_label_fr + " (" +
+      (arm.added_by_hand ? "agence ajoutée hors tirage, hors de l'analyse principale" : "agence tirée au sort") + ")" : "";
+    show(target, !!arm);
+  }
+
+  /** Model 2's track proposal, shown instead of the model 1 path in a MODEL_2 agency. */
+  function renderTrackProposal(target, p) {
+    clear(target);
+    if (!p) return;
+    function row(term, value) {
+      target.appendChild(el("dt", { text: term }));
+      target.appendChild(el("dd", { text: value }));
+    }
+    row("Accompagnement proposé", p.track_label_fr);
+    row("Accompagnement intensif", p.eligible_intensive ? "Éligible (dans la limite des places de l'agence)" : "Non éligible");
+    if (p.priority_score !== null && p.priority_score !== undefined) row("Valeur de priorité", pct(p.priority_score));
+    row("Règle", p.rule_fr);
+    row("Détail", p.explanation_fr);
+  }
+
+  /** The arm, then the model 1 path or, in a MODEL_2 agency, the model 2 track proposal. */
+  function renderPath(s) {
+    var byId = function (id) { return document.getElementById(id); };
+    renderArm(byId("s-arm"), s.experiment);
+    var modelTwo = !!s.track_proposal;
+    show(byId("recommendation-box"), !modelTwo);
+    show(byId("track-box"), modelTwo);
+    if (modelTwo) renderTrackProposal(byId("track-proposal"), s.track_proposal);
+    else renderRecommendation(byId("recommendation"), s.recommendation, "rec-tech");
+  }
+
   window.JalonRender = {
     needBars: renderNeedBars,
     tierBand: renderTierBand,
     factors: renderFactors,
-    recommendation: renderRecommendation
+    recommendation: renderRecommendation,
+    path: renderPath
   };
 })();

@@ -316,7 +316,7 @@
     var ex = s.explanations || {};
     R.factors("need-factors", "need-other", "need-tech", ex.need, "need");
     R.factors("emp-factors", "emp-other", "emp-tech", ex.employability, "employability");
-    R.recommendation($("recommendation"), s.recommendation, "rec-tech");
+    R.path(s);
     resetDecisionForm();
     show($("decision-result"), false);
     $("submit-decision").textContent = state.decided ? "Enregistrer une révision" : "Enregistrer la décision";
@@ -451,8 +451,8 @@
     row("Besoin retenu", needLabel(d.final_need));
     row("Palier retenu", tierLabel(d.final_tier));
     if (d.reason) row("Motif", d.reason);
-    var rec = d.recommendation || {};
-    row("Parcours", [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
+    var rec = d.recommendation || {}, track = !d.recommendation && state.suggestion ? state.suggestion.track_proposal : null;
+    row(track ? "Accompagnement proposé (modèle 2)" : "Parcours", track ? track.track_label_fr : [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
     if (rec.objective_fr) row("Objectif", rec.objective_fr);
     row("Jalon « corde de rappel »", dateFr(d.milestone_date || rec.milestone_date));
     var s = state.suggestion;

@@ -12,7 +12,7 @@ import pytest
 import synthetic
 from core.errors import InvalidInput
 from core.french import NNBSP
-from evaluation import ARM_KEYS, evaluate_experiment, json_path, prepare_people, write_report
+from evaluation import ARM_KEYS, evaluate_experiment, json_path, prepare_people, render_report, write_report
 from policy import TRACKS, allocate, parse_agency_config
 from policy.draw import draw_arms, load_draw
 
@@ -126,3 +126,27 @@ def test_careless_inputs_are_refused(experiment):
     wrong = pd.concat([experiment["allocation"], pd.DataFrame({"person_id": [control_person], "track": ["EXTERNAL"]})])
     with pytest.raises(InvalidInput, match="not in MODEL_2 agencies"):
         evaluate_experiment(outcomes, baseline, experiment["draw"], allocation=wrong, ri_draws=0)
+
+
+def test_agencies_added_by_hand_are_out_of_the_comparison_and_described_apart(experiment):
+    agencies = experiment["agencies"].copy()
+    agencies.loc[[3, 7], "added_by_hand"] = True
+    draw = draw_arms(agencies, {"MODEL_1": 12, "MODEL_2": 8}, ["region"], seed=6)
+    hand = set(draw.metadata()["hand_added"])
+    assert len(hand) == 2
+    people = experiment["baseline"]
+    outcomes = experiment["outcomes"]
+    evaluation = evaluate_experiment(outcomes, people, draw, agencies=agencies, ri_draws=19, ri_seed=1)
+    in_hand = int(outcomes["agency_id"].isin(hand).sum())
+    assert in_hand > 0
+    assert evaluation.counts["by_arm"]["HAND_ADDED"] == in_hand
+    main = evaluation.main_effects()
+    assert (main["n_people"] + main["n_control_people"]).max() < len(outcomes) - in_hand
+    described = evaluation.observed_expected[evaluation.observed_expected["arm"] == "HAND_ADDED"]
+    total = described[described["tier"] == "ALL"].iloc[0]
+    assert total["n_people"] == in_hand
+    assert total["observed"] == pytest.approx(outcomes["employed_6m"][outcomes["agency_id"].isin(hand)].mean())
+    html = render_report(evaluation)
+    assert "2 agences ajoutées hors tirage" in html
+    assert ", ".join(sorted(hand)) in html
+    assert "Agences ajoutées à la main (hors comparaison)" in html
