@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic import Field as PydanticField
 
 from core.age import AGE_UNITS
+from core.french import plural, quoted
 from core.config import REGISTERED_MODEL_NAME
 from core.errors import ConfigError
 from features.schema import FIELDS, NEED_CODES, Field
@@ -64,8 +65,7 @@ PROFILE_SPEC_NAME = "profile"
 PROFILE_HORIZON = "6 months"
 _HORIZON = re.compile(r"^\s*(\d+)\s*(months?|mois|years?|ans?)\s*$", re.IGNORECASE)
 _YAML_BOOLEAN_HINT = (
-    "YAML reads unquoted yes/no/on/off/true/false as booleans: quote the value (for example 'yes') "
-    "if it is a text code"
+    "YAML reads unquoted yes/no/on/off/true/false as booleans: quote the value (for example 'yes') if it is a text code"
 )
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -182,6 +182,14 @@ class ColumnSpec(BaseModel):
     @property
     def horizon_months(self) -> int | None:
         return horizon_months(self.horizon) if self.horizon else None
+
+    def outcome_fr(self) -> str:
+        """What the probability is of, in French (« En emploi en 1998 », dans les 2 ans)."""
+        months = self.horizon_months
+        when = ""
+        if months is not None:
+            when = f", dans les {plural(months // 12, 'an')}" if months % 12 == 0 else f", dans les {months} mois"
+        return f"{quoted(self.display_label)}{when}"
 
     def rule(self, *, labels: bool = True) -> ColumnRule:
         kind = {
@@ -382,13 +390,14 @@ class TrainingSpec(BaseModel):
 
 
 def _spec_type(f: Field) -> SpecType:
-    return {
+    types: dict[str, SpecType] = {
         "category": "categorical",
         "boolean": "boolean",
         "integer": "integer",
         "number": "numeric",
         "string": "string",
-    }[f.kind]
+    }
+    return types[f.kind]
 
 
 def _profile_role(f: Field) -> SpecRole:
@@ -396,7 +405,7 @@ def _profile_role(f: Field) -> SpecRole:
         return "need_label" if f.kind == "category" else "employment_label"
     if f.role == "truth":
         return "truth_employment" if f.name == "true_p_employed_6m" else "truth_need"
-    return f.role  # type: ignore[return-value]
+    return f.role
 
 
 def default_spec() -> TrainingSpec:

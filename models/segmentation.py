@@ -205,7 +205,8 @@ class SegmentationModel:
         except DataValidationError as exc:
             lines = exc.summary()
             raise ModelInputError(
-                f"{source}: {len(exc.messages)} problem(s): " + "; ".join(lines[:10])
+                f"{source}: {len(exc.messages)} problem(s): "
+                + "; ".join(lines[:10])
                 + (f"; and {len(lines) - 10} more" if len(lines) > 10 else "")
             ) from None
 
@@ -379,8 +380,10 @@ def explained_factor(
         except KeyError:
             column = None
     schema_field = None if column is not None else FIELDS_BY_NAME.get(name)
-    if isinstance(value, float) and value.is_integer() and (
-        (schema_field and schema_field.kind == "integer") or (column and column.type == "integer")
+    if (
+        isinstance(value, float)
+        and value.is_integer()
+        and ((schema_field and schema_field.kind == "integer") or (column and column.type == "integer"))
     ):
         value = int(value)
     if column is not None:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from core.errors import Forbidden, InvalidInput
+from features.spec import PROFILE_SPEC_NAME
 from models.segmentation import SegmentationModel
 from models.suggestion import Recommendation, Suggestion
 from policy import Catalogue, load_catalogue, recommend
@@ -65,6 +66,9 @@ class Advisory:
         self.store = store
         self.catalogue = catalogue or load_catalogue()
         self._policy_fields = policy_fields(self.catalogue)
+        # The reference profile's person is ``person_id``; another spec names its own id column.
+        spec = model.spec
+        self._person_key = "person_id" if spec.name == PROFILE_SPEC_NAME else (spec.person_id or "person_id")
 
     # -- suggestions --------------------------------------------------------------------
     def suggest(
@@ -80,7 +84,7 @@ class Advisory:
                 suggestion_id=uuid.uuid4().hex,
                 model_version=self.model_version,
                 created_at=created,
-                person_id=record["person_id"],
+                person_id=record[self._person_key],
                 agency_id=record.get("agency_id"),
                 **dict(output),
                 recommendation=self._recommend(output.need_code, output.tier, record, today),

@@ -225,9 +225,9 @@ def _grouping_gaps(
             # Groups differ in employability, so their missed-support rates differ even under the
             # best possible model: a disparity to report, not evidence against the model. Only
             # the part above the Bayes tiers' own gap (truth known: synthetic data) can alert.
+            low, high = _interval(boot)
+            gaps.append(Gap(kind, name, str(worst), str(best), gap, low, high, threshold, False))
             if truth_tier is None:
-                low, high = _interval(boot)
-                gaps.append(Gap(kind, name, str(worst), str(best), gap, low, high, threshold, False))
                 continue
             bayes_a = np.asarray(truth_tier) == "A"
             bayes_gap = _missed_support(y_emp[labels == worst], bayes_a[labels == worst]) - _missed_support(

@@ -18,6 +18,7 @@ or boolean column), and the model itself checks its type, codes and range.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models.signature import ModelSignature
 from mlflow.tracking import MlflowClient
-from mlflow.types.schema import AnyType, ColSpec, Schema
+from mlflow.types.schema import AnyType, ColSpec, Schema, TensorSpec
 
 from core.config import CHAMPION_ALIAS, PROJECT_ROOT, REGISTERED_MODEL_NAME, Settings
 from core.errors import InvalidInput, NotFound, Refused
@@ -92,13 +93,13 @@ def _mlflow_type(kind: str | None) -> str:
 
 def model_signature(model: SegmentationModel) -> ModelSignature:
     """Inputs as the spec declares them (see the module docstring); outputs are the scores."""
-    inputs = []
+    inputs: list[ColSpec | TensorSpec] = []
     for c in model.spec.inputs:
         if c.name in model.inputs_seen_missing:
             inputs.append(ColSpec(AnyType(), c.name, required=False))
         else:
             inputs.append(ColSpec(_mlflow_type(c.type), c.name))
-    outputs = []
+    outputs: list[ColSpec | TensorSpec] = []
     if model.has_need:
         outputs.append(ColSpec("string", "need"))
         outputs += [ColSpec("double", f"need_proba_{c}") for c in model.need_classes]
@@ -145,10 +146,12 @@ def log_and_register(
         joblib.dump(model, artifact)
         spec_file = Path(tmp) / "spec.json"
         spec_file.write_text(model.spec.model_dump_json(indent=2), encoding="utf-8")
+        missing_file = Path(tmp) / "inputs_seen_missing.json"
+        missing_file.write_text(json.dumps(model.inputs_seen_missing), encoding="utf-8")
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(PYFUNC_PATH),
-            artifacts={ARTIFACT_KEY: str(artifact), "spec": str(spec_file)},
+            artifacts={ARTIFACT_KEY: str(artifact), "spec": str(spec_file), "inputs_seen_missing": str(missing_file)},
             code_paths=[str(PROJECT_ROOT / package) for package in CODE_PACKAGES],
             signature=model_signature(model),
             input_example=signature_frame(example, model),
@@ -174,7 +177,7 @@ class VersionSummary:
 
 def version_metrics(client: MlflowClient, version: str, name: str = REGISTERED_MODEL_NAME) -> dict[str, float]:
     mv = client.get_model_version(name, version)
-    return dict(client.get_run(mv.run_id).data.metrics)
+    return dict(client.get_run(str(mv.run_id)).data.metrics)
 
 
 def registered_names(client: MlflowClient) -> list[str]:
@@ -205,8 +208,8 @@ def list_versions(client: MlflowClient, name: str | None = None) -> list[Version
                     version=str(mv.version),
                     aliases=sorted(aliases.get(str(mv.version), [])),
                     created=created,
-                    run_id=mv.run_id,
-                    metrics=dict(client.get_run(mv.run_id).data.metrics),
+                    run_id=str(mv.run_id),
+                    metrics=dict(client.get_run(str(mv.run_id)).data.metrics),
                     tags=dict(mv.tags or {}),
                 )
             )

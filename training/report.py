@@ -245,14 +245,14 @@ def build_context(
     ]
     method = model.calibrator.method_ if model.calibrator is not None else None
     reliability = []
-    if model.has_employability:
+    scores = evaluation.scores
+    if scores.p_employed is not None and scores.p_employed_raw is not None:
         y = spec.outcome(test)
-        scores = evaluation.scores
         plots["calibration"] = _calibration_plot(
             y, scores.p_employed, scores.p_employed_raw, method or "none", horizon, ECE_BINS
         )
         reliability = reliability_table(y, scores.p_employed, ECE_BINS)
-    if model.has_need:
+    if spec.need_label is not None and evaluation.scores.need_proba is not None:
         matrix = evaluate.confusion(
             test[spec.need_label.name].astype(str).to_numpy(), evaluation.scores.need_proba, model.need_classes
         )

@@ -19,6 +19,7 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.data.pandas_dataset import from_pandas
 
 from core.config import DEFAULT_EXPERIMENT, PROJECT_ROOT, get_settings
 from features.io import read_table
@@ -193,7 +194,7 @@ def _log_datasets(frame: pd.DataFrame, fitted: FittedModels, spec: TrainingSpec,
         ("test", fitted.split.test),
     ):
         part = _plain_frame(frame.iloc[rows])
-        dataset = mlflow.data.from_pandas(part, source=source, name=f"{spec.name}-{context}", targets=targets)
+        dataset = from_pandas(part, source=source, name=f"{spec.name}-{context}", targets=targets)
         mlflow.log_input(dataset, context=context)
 
 
@@ -274,8 +275,8 @@ def run_training(
         comparison = None
         if compare_variants and declared.sensitive:
             if progress:
-                other = "used" if without_sensitive else "excluded"
-                progress(f"comparing with the other variant (sensitive inputs {other})")
+                switched = "used" if without_sensitive else "excluded"
+                progress(f"comparing with the other variant (sensitive inputs {switched})")
             other_spec = declared if without_sensitive else declared.without_sensitive()
             other_fit = fit_segmentation(frame, other_spec, seed=seed, n_trials=n_trials, tier_bands=tier_bands)
             other = evaluate_run(other_fit, frame, other_spec, seed, audit=False)

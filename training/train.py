@@ -141,9 +141,7 @@ def out_of_fold_probabilities(
     the final model, so its probabilities are distributed like the final model's.
     """
     if len(X) > CALIBRATION_MAX_ROWS:
-        keep, _ = train_test_split(
-            np.arange(len(X)), train_size=CALIBRATION_MAX_ROWS, random_state=seed, stratify=y
-        )
+        keep, _ = train_test_split(np.arange(len(X)), train_size=CALIBRATION_MAX_ROWS, random_state=seed, stratify=y)
         X, y = X[np.sort(keep)], y[np.sort(keep)]
     folds = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed)
     p = np.empty(len(X), dtype=float)

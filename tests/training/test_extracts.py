@@ -21,11 +21,9 @@ from typer.testing import CliRunner
 
 from core.config import CHAMPION_ALIAS, get_settings
 from jalon.cli import app
-from tests.conftest import environment
+from tests.conftest import EXTRACT_MODEL as NAME
 from training import registry
-from training.extracts import write_extract
 
-NAME = "jalon-jtrain98"
 URI = f"models:/{NAME}@{CHAMPION_ALIAS}"
 #: Sentences that hold only for the synthetic reference profile.
 SYNTHETIC_ONLY = (
@@ -39,23 +37,6 @@ SYNTHETIC_ONLY = (
     "Sex and nationality",
     "calibrated (",
 )
-
-
-@pytest.fixture(scope="module")
-def extract_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A JALON_HOME where `jalon train --spec` trained and promoted the extract, through the CLI."""
-    home = tmp_path_factory.mktemp("extract-home")
-    data, spec = write_extract("jtrain98", home / "jt98.parquet")
-    with environment(JALON_HOME=str(home)):
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-        result = CliRunner().invoke(
-            app,
-            ["train", "--data", str(data), "--spec", str(spec), "--seed", "0", "--trials", "1", "--promote"],
-            env={"COLUMNS": "200"},
-        )
-    assert result.exit_code == 0, result.output
-    assert f"{NAME} champion: version 1" in result.output
-    return home
 
 
 @pytest.fixture
