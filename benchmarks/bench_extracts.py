@@ -50,10 +50,12 @@ def main() -> None:
             figures["lr_brier"].append(m["baseline_logreg_emp_brier"])
             methods[fitted.model.calibrator.method_] += 1
         worse = sum(e > lr for e, lr in zip(figures["ece"], figures["lr_ece"], strict=True))
+        paired = [e - lr for e, lr in zip(figures["ece"], figures["lr_ece"], strict=True)]
         print(f"{name}: {len(frame):,} rows, {args.seeds} seeds, {time.perf_counter() - started:.0f} s")
         print(f"  AUC   model {_mean_sd(figures['auc'])}   logistic {_mean_sd(figures['lr_auc'])}")
         print(f"  ECE   model {_mean_sd(figures['ece'])}   logistic {_mean_sd(figures['lr_ece'])}   (15 bins)")
         print(f"  Brier model {_mean_sd(figures['brier'])}   logistic {_mean_sd(figures['lr_brier'])}")
+        print(f"  ECE model − logistic, paired by split: {_mean_sd(paired)}")
         print(f"  model ECE above the logistic's in {worse} of {args.seeds} seeds; calibration chosen: {dict(methods)}")
 
 

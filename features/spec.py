@@ -2,18 +2,7 @@
 
 The default spec is derived from the profile schema. A data scientist's own extract,
 with other columns, trains with nothing but a YAML spec written for it; the format,
-every option and worked examples are in ``docs/spec.md``. In short::
-
-    name: my-extract
-    source: "Agency 75012 extract, March 2026"
-    columns:
-      - {name: client_ref, role: id}
-      - {name: gender, role: protected, type: categorical}
-      - {name: age, role: sensitive, type: integer, unit: years, bands: age}
-      - {name: months_out_of_work, role: feature, type: numeric, minimum: 0, maximum: 600, unit: months}
-      - {name: has_car, role: feature, type: boolean, label_fr: "Dispose d'une voiture"}
-      - {name: situation_12m, role: employment_label, type: categorical,
-         categories: [EMPLOYED, TRAINING, UNEMPLOYED], positive: EMPLOYED, horizon: 12 months}
+every option and worked examples are in ``docs/spec.md``.
 
 Roles: ``id`` (kept, never an input), ``feature`` (an input), ``sensitive`` (an input,
 always audited), ``protected`` (never an input, audited), ``need_label``,
@@ -37,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic import Field as PydanticField
 
 from core.age import AGE_UNITS
-from core.french import plural, quoted
 from core.config import REGISTERED_MODEL_NAME
 from core.errors import ConfigError
+from core.french import plural, quoted
 from features.schema import FIELDS, NEED_CODES, Field
 from features.validation import ColumnRule, validate_frame
 
@@ -59,10 +48,8 @@ Scalar = str | int | float | bool
 
 #: Profile features audited for fairness besides protected and sensitive columns.
 DEFAULT_AUDITED_FEATURES = ("rsa_recipient", "qpv_resident")
-#: The reference profile's spec name; its registered model keeps the historical name.
-PROFILE_SPEC_NAME = "profile"
-#: Horizon of the reference profile's outcome (``employed_6m``).
-PROFILE_HORIZON = "6 months"
+#: The reference profile's spec name (its registered model keeps the historical name) and outcome horizon.
+PROFILE_SPEC_NAME, PROFILE_HORIZON = "profile", "6 months"
 _HORIZON = re.compile(r"^\s*(\d+)\s*(months?|mois|years?|ans?)\s*$", re.IGNORECASE)
 _YAML_BOOLEAN_HINT = (
     "YAML reads unquoted yes/no/on/off/true/false as booleans: quote the value (for example 'yes') if it is a text code"
@@ -81,6 +68,13 @@ def horizon_months(text: str) -> int:
         raise ValueError(f"horizon {text!r} must be a number of months or years, e.g. '6 months' or '2 years'")
     count, unit = int(match.group(1)), match.group(2).lower()
     return count * (12 if unit.startswith(("year", "an")) else 1)
+
+
+def _with_defaults(self: BaseModel, state: dict[str, Any]) -> None:
+    fields = state.get("__dict__", {})
+    for name, info in type(self).model_fields.items():
+        fields.setdefault(name, info.default)
+    BaseModel.__setstate__(self, state)
 
 
 class ColumnSpec(BaseModel):
@@ -151,12 +145,7 @@ class ColumnSpec(BaseModel):
                 "(a label with other values is type: categorical)"
             )
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # Models pickled before an option existed load with that option's default.
-        fields = state.get("__dict__", {})
-        for name, info in type(self).model_fields.items():
-            fields.setdefault(name, info.default)
-        super().__setstate__(state)
+    __setstate__ = _with_defaults  # models pickled before an option existed load with its default
 
     @property
     def is_input(self) -> bool:
@@ -269,11 +258,7 @@ class TrainingSpec(BaseModel):
             raise ValueError(f"model_name {self.model_name!r}: letters, digits, '.', '_' and '-' only")
         return self
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        fields = state.get("__dict__", {})
-        for name, info in type(self).model_fields.items():
-            fields.setdefault(name, info.default)
-        super().__setstate__(state)
+    __setstate__ = _with_defaults
 
     # -- views -----------------------------------------------------------------------
     def _with_role(self, *roles: str) -> list[ColumnSpec]:
