@@ -257,6 +257,16 @@ def _example_for(fields: tuple[Field, ...]) -> dict[str, Any]:
     return example
 
 
+def _spec_limits() -> list[str]:
+    """The known limits for a model trained on another spec: none of the profile's own claims
+    (a synthetic population, sex and nationality) holds for it."""
+    return [
+        "Le modèle a été entraîné sur l'extrait décrit dans sa fiche technique (model card) : ses chiffres "
+        "ne valent que pour cette population.",
+        *(item["fr"] for item in KNOWN_LIMITS[2:5]),
+    ]
+
+
 def page_html() -> str:
     """The advisor page's HTML shell (no personal data in it)."""
     fields = _FORM_FIELDS
@@ -264,7 +274,7 @@ def page_html() -> str:
         groups=form_groups(fields),
         needs=list(NEEDS.items()),
         tiers=list(TIERS.items()),
-        known_limits=[item["fr"] for item in KNOWN_LIMITS],
+        known_limits=[item["fr"] for item in KNOWN_LIMITS] if fields is None else _spec_limits(),
         oversight=[item["fr"] for item in OVERSIGHT],
         example=EXAMPLE_PROFILE if fields is None else _example_for(fields),
         outcome_probability_fr=_OUTCOME["probability"],

@@ -83,3 +83,4 @@ def test_openapi_and_form_follow_the_spec(extract_server) -> None:
     assert 'id="f-housing"' not in page
     assert "probabilité de «\u00a0En emploi en 1998\u00a0», dans les 2 ans" in page
     assert "6 mois" not in page
+    assert "synthétique" not in page
