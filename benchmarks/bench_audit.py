@@ -38,6 +38,7 @@ def audit_alerts(rows: int, seed: int, bias: str | None):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0, help="Start at this seed (to split a run in parts).")
     parser.add_argument("--clean-rows", type=int, default=20_000)
     parser.add_argument("--biased-rows", type=int, default=200_000)
     parser.add_argument("--bias", default="nationality_group=NON_EU=0.3")
@@ -47,7 +48,7 @@ def main() -> None:
     column, group, _ = args.bias.split("=")
     if not args.skip_clean:
         started, alarms, kinds = time.perf_counter(), 0, Counter()
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             alerts = audit_alerts(args.clean_rows, seed, None)
             alarms += bool(alerts)
             kinds.update(f"{a.kind}:{a.column}={a.group}" for a in alerts)
@@ -59,7 +60,7 @@ def main() -> None:
         )
     if not args.skip_biased:
         started, caught, others = time.perf_counter(), 0, Counter()
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             alerts = audit_alerts(args.biased_rows, seed, args.bias)
             hit = any(a.group == group and a.column.startswith(column) for a in alerts)
             caught += hit
