@@ -127,20 +127,9 @@ def models(
     for name in dict.fromkeys(v.name for v in versions):
         mine = [v for v in versions if v.name == name]
         spec = mine[0].tags.get("spec_name", "?")
-        table = Table(
-            "v",
-            "aliases",
-            "created",
-            "data",
-            "need F1",
-            "emp AUC",
-            "ECE",
-            "audit",
-            title=f"{name} (spec {spec})",
-            title_justify="left",
-            box=box.SIMPLE,
-            pad_edge=False,
-        )
+        table = Table(title=f"{name} (spec {spec})", title_justify="left", box=box.SIMPLE, pad_edge=False)
+        for header in ("v", "aliases", "created", "data", "F1", "AUC", "ECE", "audit"):
+            table.add_column(header, no_wrap=True)
         for v in mine:
             m = v.metrics
             table.add_row(
@@ -152,4 +141,7 @@ def models(
                 _audit_cell(m),
             )
         out.print(table)
-    out.print("data: the first 8 characters of the training file's SHA-256", highlight=False)
+    out.print(
+        "data: first 8 characters of the training file's SHA-256; F1: need macro-F1; AUC, ECE: employability",
+        highlight=False,
+    )
