@@ -23,7 +23,7 @@ PORT ?= 3000
 DATA := $(JALON_HOME)/data/population-$(ROWS)-seed$(SEED).parquet
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock requirements lint data train serve bench clean
+.PHONY: run test install lock requirements lint data train serve bench clean mlflow-ui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,7 +69,7 @@ data: $(DATA)
 # Train, register and promote (the gate decides; the first version becomes champion if it
 # passes quality and fairness bounds). Skipped when a champion already exists.
 train: $(DATA)
-	@if $(BIN)/jalon models 2>/dev/null | grep -q champion; then \
+	@if $(BIN)/jalon models --model jalon-segmentation 2>/dev/null | grep -q champion; then \
 		echo "a champion exists (jalon models); retrain with: $(BIN)/jalon train --data $(DATA) --promote"; \
 	else $(BIN)/jalon train --data $(DATA) --seed $(SEED) --promote; fi
 
@@ -79,6 +79,10 @@ serve: | $(STAMP)
 	$(BIN)/jalon serve --port $(PORT)
 
 run: train serve
+
+# MLflow's UI on the project's store: runs (with the model report and card), datasets, registry.
+mlflow-ui: | $(STAMP)
+	$(BIN)/jalon ui --port $${MLFLOW_PORT:-5000}
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=10

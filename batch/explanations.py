@@ -115,7 +115,7 @@ class ExplanationWriter:
     def _fragment(self, j: int, x: float, towards: bool, label: str | None) -> tuple[str, str]:
         name = self.names[j]
         value = self.model.encoder.decode_value(name, x)
-        factor = explained_factor(name, value, 0.0 if towards else -1.0, label).model_dump()
+        factor = explained_factor(name, value, 0.0 if towards else -1.0, label, self.model.spec).model_dump()
         factor["contribution"] = None
         text = json.dumps(factor, ensure_ascii=False)
         prefix, suffix = text.split(_CONTRIBUTION_SLOT)

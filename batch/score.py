@@ -54,6 +54,7 @@ from batch.explanations import ExplanationWriter
 from core.errors import InvalidInput
 from features.io import DataFileError, file_format, iter_table
 from features.schema import FIELDS_BY_NAME
+from features.spec import PROFILE_SPEC_NAME
 from features.validation import DataValidationError, profile_rules, validate_frame
 from models.segmentation import (
     ModelInputError,
@@ -168,7 +169,7 @@ def score_frame(
     scores = model.score(X)
     predicted = model.scores_to_frame(scores)
     columns: dict[str, Any] = {}
-    for name in ("person_id", "agency_id"):
+    for name in id_columns(model):
         if name in typed.columns:
             columns[name] = typed[name]
     for name in predicted.columns:
@@ -212,9 +213,24 @@ def _arrow_type(name: str, model: SegmentationModel) -> pa.DataType:
     return pa.string()
 
 
+def id_columns(model: SegmentationModel) -> list[str]:
+    """The id columns copied first: the profile's person and agency, or the spec's id columns."""
+    if model.spec.name == PROFILE_SPEC_NAME:
+        return ["person_id", "agency_id"]
+    return list(model.spec.ids)
+
+
+def input_rules(model: SegmentationModel) -> list:
+    """What each input row must meet: the profile schema, or the model's spec (ids and inputs)."""
+    if model.spec.name == PROFILE_SPEC_NAME:
+        return profile_rules()
+    ids = [c.rule(labels=False) for c in model.spec.columns if c.role == "id"]
+    return ids + model.input_rules()
+
+
 def output_columns(model: SegmentationModel, input_columns: list[str], explain: bool) -> list[str]:
     """The output's columns for ``model`` and an input with ``input_columns``."""
-    cols: list[str] = [c for c in ("person_id", "agency_id") if c in input_columns]
+    cols: list[str] = [c for c in id_columns(model) if c in input_columns]
     if model.has_need:
         cols += ["need", *(f"need_proba_{c}" for c in model.need_classes)]
     if model.has_employability:
@@ -279,13 +295,15 @@ def _shift_messages(messages: list[str], offset: int) -> list[str]:
     return shifted
 
 
-def validated_chunks(data: str | Path, chunk_rows: int) -> Iterator[tuple[int, pd.DataFrame]]:
-    """``(offset, typed chunk)`` for each chunk of ``data``, validated against the profile schema.
+def validated_chunks(
+    data: str | Path, chunk_rows: int, rules: list | None = None
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    """``(offset, typed chunk)`` for each chunk of ``data``, validated against ``rules`` (default: the profile).
 
     Raises :class:`DataValidationError` naming absolute row numbers (1-based, header not
     counted) and :class:`DataFileError` for an unreadable file.
     """
-    rules = profile_rules()
+    rules = profile_rules() if rules is None else rules
     offset = 0
     chunks = iter_table(data, chunk_rows=chunk_rows)
     while True:
@@ -387,7 +405,7 @@ def score_file(
     parquet: pq.ParquetWriter | None = None
     handle = None
     try:
-        for _offset, typed in validated_chunks(data, chunk_rows):
+        for _offset, typed in validated_chunks(data, chunk_rows, input_rules(model)):
             if len(typed) == 0:  # a header-only CSV still yields one empty chunk
                 continue
             if schema is None:

@@ -34,9 +34,15 @@ AGE_BANDS: tuple[AgeBand, ...] = (
 AGE_BAND_LABELS: tuple[str, ...] = tuple(band.label for band in AGE_BANDS)
 
 
-def age_band(age: pd.Series | np.ndarray | list[float]) -> pd.Series:
-    """The band label of each age; ``MISSING`` where the age is missing."""
-    values = pd.to_numeric(pd.Series(age), errors="coerce").to_numpy(dtype=float)
+#: Units an age may be recorded in, and how many of them make a year.
+AGE_UNITS: dict[str, float] = {"years": 1.0, "months": 12.0}
+
+
+def age_band(age: pd.Series | np.ndarray | list[float], unit: str = "years") -> pd.Series:
+    """The band label of each age recorded in ``unit`` (years or months); ``MISSING`` where missing."""
+    if unit not in AGE_UNITS:
+        raise ValueError(f"an age unit must be one of {', '.join(AGE_UNITS)}; got {unit!r}")
+    values = pd.to_numeric(pd.Series(age), errors="coerce").to_numpy(dtype=float) / AGE_UNITS[unit]
     conditions = [(values >= band.low) & (values < band.high) for band in AGE_BANDS]
     labels = np.select(conditions, list(AGE_BAND_LABELS), default=MISSING_BAND)
     index = age.index if isinstance(age, pd.Series) else None

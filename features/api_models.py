@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 from pydantic import Field as PydanticField
 
 from features.schema import Field, profile_fields
+from features.spec import PROFILE_SPEC_NAME, TrainingSpec
 
 #: Pseudonymous ids only: letters, digits, dash and underscore (no names, no spaces).
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -62,3 +63,59 @@ def row_to_profile(row: Mapping[str, Any]) -> dict[str, Any]:
         else:
             record[f.name] = value.item() if hasattr(value, "item") else value
     return record
+
+
+# --------------------------------------------------------------------------- any spec
+
+_SPEC_KINDS = {"categorical": "category", "numeric": "number", "integer": "integer", "boolean": "boolean"}
+_SPEC_ROLES = {
+    "id": "id",
+    "feature": "feature",
+    "sensitive": "sensitive",
+    "protected": "protected",
+    "audit": "protected",
+}
+_SPEC_GROUPS = {"id": "identification", "protected": "audit", "audit": "audit"}
+
+
+def fields_from_spec(spec: TrainingSpec, seen_missing: list[str] | tuple[str, ...] = ()) -> tuple[Field, ...]:
+    """What a profile carries for a model trained on ``spec``: its ids, inputs and audited columns.
+
+    The reference profile keeps its schema (:func:`features.schema.profile_fields`). For any
+    other spec, each column becomes a field with the spec's type, codes, range and French
+    label; an input may be left out only if training saw it missing.
+    """
+    if spec.name == PROFILE_SPEC_NAME:
+        return profile_fields()
+    fields = []
+    for column in spec.columns:
+        if column.role not in _SPEC_ROLES:
+            continue
+        kind = "string" if column.role == "id" else _SPEC_KINDS.get(column.type or "string", "string")
+        role = _SPEC_ROLES[column.role]
+        if role == "sensitive" and column.name not in seen_missing:
+            role = "feature"  # an input the model never saw missing is required, sensitive or not
+        fields.append(
+            Field(
+                name=column.name,
+                role=role,  # type: ignore[arg-type]
+                kind=kind,  # type: ignore[arg-type]
+                label_fr=column.display_label,
+                group=_SPEC_GROUPS.get(column.role, "situation"),
+                codes=tuple(column.categories) if column.categories else None,
+                minimum=column.minimum,
+                maximum=column.maximum,
+                nullable=column.is_input and column.name in seen_missing,
+            )
+        )
+    return tuple(fields)
+
+
+def profile_model(fields: tuple[Field, ...], name: str = "Profile") -> type[BaseModel]:
+    """A strict pydantic model of a profile made of ``fields`` (the API's request model)."""
+    return create_model(  # type: ignore[call-overload]
+        name,
+        __base__=_StrictModel,
+        __doc__="A job seeker's profile as sent to the service (columns of the served model's spec).",
+        **{f.name: _pydantic_field(f) for f in fields},
+    )

@@ -31,18 +31,48 @@ _TRUE_WORDS = {"true", "1"}
 _FALSE_WORDS = {"false", "0"}
 
 
+#: How many failing rows each line of a per-column summary names.
+SUMMARY_FIRST_ROWS = 5
+_ROW_MESSAGE = re.compile(r"^row (\d+): ([^=\s]+)(?:=.*?)? ((?:must|is missing).*)$")
+
+
 class DataValidationError(InvalidInput):
-    """A table that breaks its rules. ``messages`` lists every problem found."""
+    """A table that breaks its rules. ``messages`` lists every problem found.
+
+    Its text starts with one line per column and rule (how many rows fail it, and the
+    first rows), so that a column failing on 2,000 rows reads as one line, not 2,000.
+    """
 
     def __init__(self, messages: Sequence[str], source: str = "data") -> None:
         self.messages = list(messages)
         self.source = source
         shown = self.messages[:SHOWN_MESSAGES]
         more = len(self.messages) - len(shown)
-        text = f"{source}: {len(self.messages)} problem(s)\n" + "\n".join(shown)
+        text = f"{source}: {len(self.messages)} problem(s)\n"
+        summary = self.summary()
+        if len(summary) < len(self.messages):
+            text += "by column:\n" + "\n".join(f"  {line}" for line in summary) + "\nfirst problems:\n"
+        text += "\n".join(shown)
         if more:
             text += f"\n... and {more} more"
         super().__init__(text)
+
+    def summary(self, first_rows: int = SUMMARY_FIRST_ROWS) -> list[str]:
+        """One line per (column, rule): ``column 'age': 1979 rows must be ... (rows 2, 5, 9, ...)``."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        lines: list[str] = []
+        for message in self.messages:
+            match = _ROW_MESSAGE.match(message)
+            if match is None:
+                lines.append(message)
+                continue
+            row, column, reason = int(match.group(1)), match.group(2), match.group(3)
+            groups.setdefault((column, reason), []).append(row)
+        for (column, reason), rows in sorted(groups.items(), key=lambda kv: (kv[0][0], -len(kv[1]))):
+            shown = ", ".join(str(r) for r in rows[:first_rows]) + (", ..." if len(rows) > first_rows else "")
+            count = f"{len(rows)} row{'s' if len(rows) > 1 else ''}"
+            lines.append(f"column {column!r}: {count} {reason} (row{'s' if len(rows) > 1 else ''} {shown})")
+        return lines
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""Probability calibration of the employability model, chosen on held-out data.
+"""Probability calibration of the employability model, chosen by cross-validated proper scoring.
 
-The boosted model's probabilities are checked on the validation split. Isotonic and
-sigmoid (Platt) calibration are compared with no calibration by two-fold cross-fitting
-on that split; the method with the lowest Brier score wins (no calibration unless a
-method improves it by a margin), then is refitted on the whole split. The test split is
-never touched.
+Training (:func:`training.train.fit_segmentation`) gives :meth:`ProbabilityCalibrator.fit`
+out-of-fold probabilities of the boosted model on the whole training data (train and
+validation splits, each row predicted by a model that did not see it). No calibration,
+sigmoid (Platt) and isotonic are compared by K-fold cross-validation on those
+probabilities, scored by log loss (a proper scoring rule; the Brier score is reported
+beside it); the lowest wins, ties going to the simpler method. The chosen mapping is then
+refitted on all of them. The test split is never touched.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 15) -> float:
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 15) -> float:  # ECE_BINS
     """ECE with equal-width bins: the mean |observed rate - mean probability|, weighted by bin size."""
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
@@ -45,42 +47,58 @@ class ProbabilityCalibrator(BaseEstimator):
     method : {"auto", "none", "sigmoid", "isotonic"}
         ``auto`` chooses on the data given to :meth:`fit`.
     min_gain : float
-        Relative Brier improvement a method needs over ``none`` to be chosen by ``auto``.
+        Relative log-loss improvement a method needs over a simpler one to be chosen by
+        ``auto`` (ties go to the simpler method: none, then sigmoid, then isotonic).
     random_state : int
-        Seed of the cross-fitting split.
+        Seed of the cross-validation folds.
+    folds : int
+        Folds of the cross-validation that compares the methods.
     """
 
-    def __init__(self, method: str = "auto", min_gain: float = 0.002, random_state: int = 0) -> None:
+    def __init__(self, method: str = "auto", min_gain: float = 0.001, random_state: int = 0, folds: int = 5) -> None:
         self.method = method
         self.min_gain = min_gain
         self.random_state = random_state
+        self.folds = folds
 
     def fit(self, p_raw: np.ndarray, y: np.ndarray) -> ProbabilityCalibrator:
         p_raw = np.asarray(p_raw, dtype=float)
         y = np.asarray(y, dtype=int)
         if self.method not in (*METHODS, "auto"):
             raise ValueError(f"method must be one of auto, {', '.join(METHODS)}; got {self.method!r}")
-        self.scores_ = self._cross_fitted_brier(p_raw, y) if self.method == "auto" else {}
+        self.scores_: dict[str, float] = {}
+        self.brier_: dict[str, float] = {}
         if self.method == "auto":
-            best = min(self.scores_, key=lambda method: self.scores_[method])
-            gain = 1 - self.scores_[best] / self.scores_["none"]
-            self.method_ = best if gain > self.min_gain else "none"
+            self.scores_, self.brier_ = self._cross_validated(p_raw, y)
+            self.method_ = "none"
+            for method in METHODS[1:]:  # ordered from the simplest
+                if self.scores_[method] < self.scores_[self.method_] * (1 - self.min_gain):
+                    self.method_ = method
         else:
             self.method_ = self.method
         self.mapping_ = self._fit_method(self.method_, p_raw, y)
         return self
 
-    def _cross_fitted_brier(self, p: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    def _cross_validated(self, p: np.ndarray, y: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+        """Log loss and Brier score of each method, each row scored by a mapping fitted without it."""
         rng = np.random.default_rng(self.random_state)
-        fold = rng.permutation(len(p)) % 2
-        scores = {}
+        fold = np.empty(len(p), dtype=int)
+        for label in (0, 1):  # stratified: every fold sees both outcomes
+            rows = np.flatnonzero(y == label)
+            fold[rows] = rng.permutation(len(rows)) % self.folds
+        log_losses, briers = {}, {}
         for method in METHODS:
             out = np.empty_like(p)
-            for k in (0, 1):
-                mapping = self._fit_method(method, p[fold != k], y[fold != k])
-                out[fold == k] = self._apply(method, mapping, p[fold == k])
-            scores[method] = float(np.mean((out - y) ** 2))
-        return scores
+            for k in range(self.folds):
+                held = fold == k
+                if not held.any():
+                    continue
+                mapping = self._fit_method(method, p[~held], y[~held])
+                out[held] = self._apply(method, mapping, p[held])
+            clipped = np.clip(out, _EPS, 1 - _EPS)
+            log_losses[method] = float(-np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped)))
+            briers[method] = float(np.mean((out - y) ** 2))
+        return log_losses, briers
 
     @staticmethod
     def _fit_method(method: str, p: np.ndarray, y: np.ndarray):
@@ -100,3 +118,29 @@ class ProbabilityCalibrator(BaseEstimator):
 
     def transform(self, p_raw: np.ndarray) -> np.ndarray:
         return self._apply(self.method_, self.mapping_, np.asarray(p_raw, dtype=float))
+
+
+#: Equal-width bins of the reported expected calibration error and reliability plot.
+ECE_BINS = 15
+
+
+def reliability_table(y: np.ndarray, p: np.ndarray, n_bins: int = ECE_BINS) -> list[dict[str, float]]:
+    """Per equal-width bin: its range, how many people, their mean probability and observed rate."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    rows = []
+    for b in range(n_bins):
+        inside = bins == b
+        count = int(inside.sum())
+        if count:
+            rows.append(
+                {
+                    "low": b / n_bins,
+                    "high": (b + 1) / n_bins,
+                    "count": count,
+                    "mean_probability": float(p[inside].mean()),
+                    "observed_rate": float(y[inside].mean()),
+                }
+            )
+    return rows

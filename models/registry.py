@@ -22,8 +22,8 @@ def configure(settings: Settings) -> MlflowClient:
     return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
 
 
-def champion_version(client: MlflowClient) -> str | None:
+def champion_version(client: MlflowClient, name: str = REGISTERED_MODEL_NAME) -> str | None:
     try:
-        return str(client.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS).version)
+        return str(client.get_model_version_by_alias(name, CHAMPION_ALIAS).version)
     except MlflowException:
         return None

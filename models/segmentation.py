@@ -10,7 +10,7 @@ pyfunc all call :meth:`SegmentationModel.suggest_encoded`, so that they agree ex
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import lightgbm as lgb
@@ -22,8 +22,9 @@ from core import french
 from core.errors import InvalidInput
 from core.thresholds import ReviewPolicy, TierBands  # also keeps pickled models loading (their class paths)
 from features.schema import FIELDS_BY_NAME, NEEDS, PROTECTED_COLUMNS, TIERS
-from features.spec import TrainingSpec
+from features.spec import PROFILE_SPEC_NAME, TrainingSpec
 from features.transforms import FrameEncoder, UnknownCategoryError
+from features.validation import ColumnRule, DataValidationError, validate_frame
 from models.calibration import ProbabilityCalibrator
 from models.explainer import ClassExplainer, Contributions, contributions
 from models.suggestion import (
@@ -135,9 +136,8 @@ class SegmentationModel:
     tier_bands: TierBands = field(default_factory=TierBands)
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
     top_factors: int = 6
-    #: Inputs the training rows left missing somewhere (None for models trained before this
-    #: was recorded: :mod:`models.inputs` then reads it from the boosters' splits).
-    inputs_seen_missing: tuple[str, ...] | None = None
+    #: Inputs that had missing values in the training data: the only ones a caller may leave out.
+    inputs_seen_missing: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._prepare()
@@ -158,6 +158,7 @@ class SegmentationModel:
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("inputs_seen_missing", [])  # models pickled before it existed
         self.__dict__.update(state)
         self._prepare()
 
@@ -184,6 +185,36 @@ class SegmentationModel:
         for pipeline in (self.need_pipeline, self.emp_pipeline):
             if pipeline is not None:
                 pipeline[-1].set_params(n_jobs=n)
+
+    # -- input rules --------------------------------------------------------------------
+    def input_rules(self) -> list[ColumnRule]:
+        """The rules an input frame must meet: the spec's, with missing values allowed only
+        where training saw them (a branch the model never learnt otherwise decides)."""
+        rules = []
+        for column in self.spec.inputs:
+            rule = column.rule(labels=False)
+            rules.append(replace(rule, nullable=rule.nullable and column.name in self.inputs_seen_missing))
+        return rules
+
+    def validate_inputs(self, frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
+        """The model's inputs of ``frame``, typed and checked like the API checks a profile.
+
+        An input that training saw missing may be left out (it is then missing for every
+        row). :class:`ModelInputError` names each column and rule broken, with a summary.
+        """
+        frame = frame.copy()
+        for name in self.inputs_seen_missing:
+            if name not in frame.columns:
+                frame[name] = None
+        try:
+            return validate_frame(frame, self.input_rules(), source=source)
+        except DataValidationError as exc:
+            lines = exc.summary()
+            raise ModelInputError(
+                f"{source}: {len(exc.messages)} problem(s): "
+                + "; ".join(lines[:10])
+                + (f"; and {len(lines) - 10} more" if len(lines) > 10 else "")
+            ) from None
 
     # -- scoring ------------------------------------------------------------------------
     def encode_frame(self, frame: pd.DataFrame) -> np.ndarray:
@@ -272,7 +303,7 @@ class SegmentationModel:
         for j in shown:
             name = self.feature_names[j]
             value = self.encoder.decode_value(name, x[j])
-            factors.append(explained_factor(name, value, float(contrib[j]), target_label))
+            factors.append(explained_factor(name, value, float(contrib[j]), target_label, self.spec))
         return Explanation(
             target=target,
             units=units,
@@ -343,19 +374,42 @@ class SegmentationModel:
         return self.suggest_encoded(self.encode_records(records), explain=explain)
 
 
-def explained_factor(name: str, value: Any, contribution: float, need_label: str | None) -> Factor:
-    """One explained factor, with the French sentence an advisor reads."""
-    schema_field = FIELDS_BY_NAME.get(name)
-    label = schema_field.label_fr if schema_field else name
-    described = schema_field.sentence_fr(value) if schema_field else f"{name} : {value}"
-    shown_value = schema_field.display_value(value) if schema_field else str(value)
+def explained_factor(
+    name: str, value: Any, contribution: float, need_label: str | None, spec: TrainingSpec | None = None
+) -> Factor:
+    """One explained factor, with the French sentence an advisor reads.
+
+    Labels and sentences come from the profile schema for the reference profile, and from
+    the spec (``label_fr``, ``unit``) for any other dataset, so that a column that merely
+    shares a profile column's name is not described as that column.
+    """
+    column = None
+    if spec is not None and spec.name != PROFILE_SPEC_NAME:
+        try:
+            column = spec.column(name)
+        except KeyError:
+            column = None
+    schema_field = None if column is not None else FIELDS_BY_NAME.get(name)
+    if (
+        isinstance(value, float)
+        and value.is_integer()
+        and ((schema_field and schema_field.kind == "integer") or (column and column.type == "integer"))
+    ):
+        value = int(value)
+    if column is not None:
+        label = column.display_label
+        shown_value = _spec_value(value, column.type)
+        unit = f" {column.unit}" if column.unit and column.type in ("numeric", "integer") and value is not None else ""
+        described = f"{label} : {shown_value}{unit}"
+    else:
+        label = schema_field.label_fr if schema_field else name
+        described = schema_field.sentence_fr(value) if schema_field else f"{name} : {value}"
+        shown_value = schema_field.display_value(value) if schema_field else str(value)
     towards = contribution >= 0
     if need_label is not None:
         effect = f"rapproche du besoin « {need_label} »" if towards else f"éloigne du besoin « {need_label} »"
     else:
         effect = "augmente les chances d'emploi" if towards else "réduit les chances d'emploi"
-    if isinstance(value, float) and value.is_integer() and schema_field and schema_field.kind == "integer":
-        value = int(value)
     return Factor(
         field=name,
         label_fr=label,
@@ -366,8 +420,18 @@ def explained_factor(name: str, value: Any, contribution: float, need_label: str
         sentence_fr=f"{described} : {effect}",
         # Protected attributes are never model inputs by default; if a spec made one an
         # input, reports to the person must not give it as a reason.
-        protected=name in PROTECTED_COLUMNS,
+        protected=name in PROTECTED_COLUMNS or (column is not None and column.role == "protected"),
     )
+
+
+def _spec_value(value: Any, kind: str | None) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "non renseigné"
+    if kind == "boolean":
+        return "oui" if bool(value) else "non"
+    if kind in ("numeric", "integer"):
+        return french.number(float(value), 2 if kind == "numeric" and not float(value).is_integer() else None)
+    return str(value)
 
 
 def make_lgbm(objective: str, params: Mapping[str, Any], seed: int, n_classes: int | None = None) -> lgb.LGBMClassifier:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from core.errors import Conflict, Forbidden, InvalidInput
+from features.spec import PROFILE_SPEC_NAME
 from models.inputs import InputRequirements, input_requirements, missing_required
 from models.segmentation import SegmentationModel
 from models.suggestion import Recommendation, Suggestion
@@ -81,6 +82,9 @@ class Advisory:
             nullable=[c.name for c in spec.inputs if c.nullable],
         )
 
+        # The reference profile's person is ``person_id``; another spec names its own id column.
+        self._person_key = "person_id" if spec.name == PROFILE_SPEC_NAME else (spec.person_id or "person_id")
+
     def check_inputs(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Refuse a profile that leaves out an input the model never saw missing in training.
 
@@ -116,7 +120,7 @@ class Advisory:
                 suggestion_id=uuid.uuid4().hex,
                 model_version=self.model_version,
                 created_at=created,
-                person_id=record["person_id"],
+                person_id=record[self._person_key],
                 agency_id=record.get("agency_id"),
                 **dict(output),
                 recommendation=None if model_2 else self._recommend(output.need_code, output.tier, record, today),

@@ -13,18 +13,21 @@ registry's champion), resolved when this module is imported.
 from __future__ import annotations
 
 import gc
+import json
 from http import HTTPStatus
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 import bentoml
 from bentoml.exceptions import BentoMLException
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
+from pydantic import Field as PydanticField
 
 from core.config import get_settings
 from core.errors import JalonError
-from features.api_models import Profile
+from features.api_models import Profile, fields_from_spec, profile_model
+from features.spec import PROFILE_SPEC_NAME, TrainingSpec
 from models.loading import load_segmentation
 from models.suggestion import Recommendation, Suggestion
 from records import DecisionConflict, DecisionStore
@@ -35,6 +38,7 @@ from serving.contract import contract_html, contract_pdf, contract_reference
 from serving.documents import DocumentPagesMiddleware
 from serving.errors import ErrorBodyMiddleware, status_of
 from serving.schemas import (
+    MAX_BATCH,
     BatchOut,
     ContestIn,
     ContestOut,
@@ -49,10 +53,36 @@ from serving.schemas import (
     SuggestionHistory,
     TierCode,
 )
-from serving.ui import report_html, ui_app
+from serving.ui import report_html, ui_app, use_form_fields
 
 privacy.install()
 SETTINGS = get_settings()
+
+
+def _served_spec(tag: str) -> tuple[TrainingSpec | None, list[str]]:
+    """The spec logged with the served model and the inputs training saw missing
+    (None for models logged before specs travelled with them)."""
+    try:
+        folder = bentoml.models.get(tag).path_of("mlflow_model/artifacts")
+        with open(f"{folder}/spec.json", encoding="utf-8") as handle:
+            spec = TrainingSpec.model_validate_json(handle.read())
+        with open(f"{folder}/inputs_seen_missing.json", encoding="utf-8") as handle:
+            return spec, list(json.load(handle))
+    except (OSError, bentoml.exceptions.NotFound):
+        return None, []
+
+
+#: The served model's spec decides the request models, OpenAPI and the advisor page's form:
+#: the reference profile's model keeps the profile schema; any other spec gets its own.
+SERVED_SPEC, SEEN_MISSING = _served_spec(SETTINGS.bento_model_tag)
+ServedProfile: Any = Profile
+ServedBatch: Any = ProfileBatch
+if SERVED_SPEC is not None and SERVED_SPEC.name != PROFILE_SPEC_NAME:
+    SERVED_FIELDS = fields_from_spec(SERVED_SPEC, SEEN_MISSING)
+    ServedProfile = profile_model(SERVED_FIELDS)
+    ServedBatch = Annotated[list[ServedProfile], PydanticField(min_length=1, max_length=MAX_BATCH)]
+    label = SERVED_SPEC.employment_label
+    use_form_fields(SERVED_FIELDS, label.outcome_fr() if label is not None else None)
 read_app = FastAPI(title="Jalon reads")
 report_app = FastAPI(title="Jalon person report")
 contract_app = FastAPI(title="Jalon contrat d'engagement")
@@ -100,7 +130,7 @@ class Jalon:
         gc.freeze()
 
     @bentoml.api(route="/suggest")
-    def suggest(self, profile: Profile, ctx: bentoml.Context) -> Suggestion:  # type: ignore[valid-type]
+    def suggest(self, profile: ServedProfile, ctx: bentoml.Context) -> Suggestion:
         """Suggest a primary need and an employability tier for one profile, explained.
 
         Every input the served model uses must be present unless training saw it missing
@@ -117,7 +147,7 @@ class Jalon:
             raise _error(status_of(exc), str(exc)) from None
 
     @bentoml.api(route="/suggest_batch")
-    def suggest_batch(self, profiles: ProfileBatch, ctx: bentoml.Context) -> BatchOut:
+    def suggest_batch(self, profiles: ServedBatch, ctx: bentoml.Context) -> BatchOut:
         """Suggestions for up to 1,000 profiles (all or none: **409** if one agency is not served, as /suggest)."""
         try:
             suggestions = self.advisory.suggest([cast(BaseModel, p).model_dump() for p in profiles], _principal(ctx))

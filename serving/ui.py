@@ -50,7 +50,7 @@ from serving.contests import RECOURSE, outcome_words
 from serving.contract import CONTRACT_STYLE_HASH
 from serving.person_report import sensitive_sentence
 
-__all__ = ["EXAMPLE_PROFILE", "form_groups", "page_html", "report_html", "ui_app"]
+__all__ = ["EXAMPLE_PROFILE", "form_groups", "page_html", "report_html", "ui_app", "use_form_fields"]
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -249,17 +249,70 @@ def _with_reference(example: dict[str, Any]) -> dict[str, Any]:
 EXAMPLE_PROFILE: dict[str, Any] = _with_reference(_example_profile())
 
 
+#: The form's fields when the served model was trained on another spec than the profile
+#: (set once at service start by :func:`use_form_fields`); None: the reference profile.
+_FORM_FIELDS: tuple[Field, ...] | None = None
+#: What the employability probability is of, as the page and the person's report say it.
+_OUTCOME = {
+    "probability": "probabilité d'un emploi d'au moins un mois dans les 6 mois",
+    "people": "trouvent un emploi d'au moins un mois dans les 6 mois",
+}
+
+
+def use_form_fields(fields: tuple[Field, ...], outcome_fr: str | None = None) -> None:
+    """Generate the advisor page's form (and its example) from the served model's spec;
+    ``outcome_fr`` (« En emploi en 1998 », dans les 2 ans) replaces the profile's outcome."""
+    global _FORM_FIELDS
+    _FORM_FIELDS = tuple(fields)
+    if outcome_fr:
+        _OUTCOME["probability"] = f"probabilité de {outcome_fr}"
+        _OUTCOME["people"] = f"atteignent {outcome_fr}"
+
+
+def _example_for(fields: tuple[Field, ...]) -> dict[str, Any]:
+    """A valid example profile for ``fields``: mid-range numbers, first codes, pseudonymous ids."""
+    example: dict[str, Any] = {}
+    for f in fields:
+        if f.role == "id":
+            example[f.name] = "EXEMPLE-0001"
+        elif f.role == "protected":
+            example[f.name] = None
+        elif f.kind == "category":
+            example[f.name] = (f.codes or ("",))[0]
+        elif f.kind == "boolean":
+            example[f.name] = False
+        elif f.kind in ("integer", "number"):
+            low, high = f.minimum or 0, f.maximum if f.maximum is not None else (f.minimum or 0) + 10
+            middle = (low + high) / 2
+            example[f.name] = int(middle) if f.kind == "integer" else float(middle)
+        else:
+            example[f.name] = "EXEMPLE"
+    return example
+
+
+def _spec_limits() -> list[str]:
+    """The known limits for a model trained on another spec: none of the profile's own claims
+    (a synthetic population, sex and nationality) holds for it."""
+    return [
+        "Le modèle a été entraîné sur l'extrait décrit dans sa fiche technique (model card) : ses chiffres "
+        "ne valent que pour cette population.",
+        *(item["fr"] for item in KNOWN_LIMITS[2:5]),
+    ]
+
+
 def page_html() -> str:
     """The advisor page's HTML shell (no personal data in it)."""
     reference = load_reference()
+    fields = _FORM_FIELDS
     return _env.get_template("advisor.html").render(
-        groups=form_groups(),
+        groups=form_groups(fields),
         needs=list(NEEDS.items()),
         tiers=list(TIERS.items()),
         person_views=list(PERSON_VIEWS.items()),
-        known_limits=[item["fr"] for item in KNOWN_LIMITS],
+        known_limits=[item["fr"] for item in KNOWN_LIMITS] if fields is None else _spec_limits(),
         oversight=[item["fr"] for item in OVERSIGHT],
-        example=EXAMPLE_PROFILE,
+        example=EXAMPLE_PROFILE if fields is None else _example_for(fields),
+        outcome_probability_fr=_OUTCOME["probability"],
         reference=reference.to_json(),
         sensitive=list(SENSITIVE_COLUMNS),
         strength={"strong": FACTOR_STRONG_MIN, "moderate": FACTOR_MODERATE_MIN},
@@ -414,6 +467,7 @@ def report_html(
         "tier": employability.tier if employability else None,
         "tier_label": employability.tier_label_fr if employability else None,
         "chances": chances_words(employability.probability if employability else None),
+        "outcome_fr": _OUTCOME["people"],
         "needs_review": suggested.needs_review,
         "need_factors": person_factors(explanations.need),
         "employability_factors": person_factors(explanations.employability),

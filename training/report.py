@@ -22,10 +22,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shap
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sklearn.calibration import calibration_curve
+from jinja2 import Environment, FileSystemLoader
 
 from features.schema import FIELDS_BY_NAME, NEEDS
+from features.spec import PROFILE_SPEC_NAME, TrainingSpec
+from models.calibration import ECE_BINS, reliability_table
 from models.card import KNOWN_LIMITS, OVERSIGHT
 from models.explainer import Contributions
 from models.segmentation import SegmentationModel
@@ -52,7 +53,8 @@ COMPARED = (
 def _environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html", "j2"]),
+        # HTML is escaped; the Markdown card is not (it would show &lt; for <).
+        autoescape=lambda name: name is not None and ".html" in name,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -65,9 +67,11 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _label(name: str) -> str:
-    field = FIELDS_BY_NAME.get(name)
-    return field.label_fr if field else name
+def _labeller(spec: TrainingSpec):
+    """Column labels from the spec (its ``label_fr``), or from the profile schema for the profile."""
+    if spec.name == PROFILE_SPEC_NAME:
+        return lambda name: FIELDS_BY_NAME[name].label_fr if name in FIELDS_BY_NAME else name
+    return spec.label_of
 
 
 def explanation_sets(model: SegmentationModel, X: np.ndarray) -> dict[str, Contributions]:
@@ -93,10 +97,10 @@ def _beeswarm(values: np.ndarray, base: np.ndarray, X: np.ndarray, names: list[s
     return _png(fig)
 
 
-def _importance_plot(tables: dict[str, pd.Series]) -> str:
+def _importance_plot(tables: dict[str, pd.Series], label) -> str:
     frame = pd.DataFrame(tables)
     frame = frame.loc[frame.sum(axis=1).sort_values().index[-15:]]
-    frame.index = [_label(n) for n in frame.index]
+    frame.index = [label(n) for n in frame.index]
     fig, ax = plt.subplots(figsize=(8, 6))
     frame.plot.barh(ax=ax, width=0.8)
     ax.set_xlabel("mean |SHAP| (log-odds)")
@@ -104,15 +108,40 @@ def _importance_plot(tables: dict[str, pd.Series]) -> str:
     return _png(fig)
 
 
-def _calibration_plot(y: np.ndarray, p_cal: np.ndarray, p_raw: np.ndarray) -> str:
-    fig, ax = plt.subplots(figsize=(5, 5))
-    for label, p in (("calibrated", p_cal), ("raw LightGBM", p_raw)):
-        observed, predicted = calibration_curve(y, p, n_bins=15, strategy="quantile")
-        ax.plot(predicted, observed, marker="o", label=label)
+def _calibration_plot(
+    y: np.ndarray, p_used: np.ndarray, p_raw: np.ndarray, method: str, horizon: str, n_bins: int
+) -> str:
+    """Reliability diagram on equal-width bins, each point labelled with how many people it holds."""
+    fig, (ax, bars) = plt.subplots(2, 1, figsize=(5.5, 7), height_ratios=[3, 1], sharex=True)
+    curves = [("raw LightGBM, no calibration applied" if method == "none" else f"calibrated ({method})", p_used)]
+    if method != "none":
+        curves.append(("raw LightGBM (before calibration)", p_raw))
+    for label, p in curves:
+        table = reliability_table(y, p, n_bins)
+        xs = [r["mean_probability"] for r in table]
+        ax.plot(xs, [r["observed_rate"] for r in table], marker="o", label=label)
+        if p is p_used:
+            for r in table:
+                ax.annotate(
+                    str(r["count"]),
+                    (r["mean_probability"], r["observed_rate"]),
+                    fontsize=6,
+                    textcoords="offset points",
+                    xytext=(3, -9),
+                )
+            bars.bar(
+                [r["low"] for r in table],
+                [r["count"] for r in table],
+                width=1 / n_bins,
+                align="edge",
+                edgecolor="white",
+            )
     ax.plot([0, 1], [0, 1], "k--", label="perfect")
-    ax.set_xlabel("predicted probability of work within 6 months")
     ax.set_ylabel("observed rate")
-    ax.legend()
+    ax.set_title(f"{n_bins} equal-width bins; numbers: people per bin", fontsize=8)
+    ax.legend(fontsize=7)
+    bars.set_xlabel(f"predicted probability of the outcome ({horizon})")
+    bars.set_ylabel("people")
     return _png(fig)
 
 
@@ -155,29 +184,74 @@ def comparison_rows(metrics: dict[str, float]) -> list[dict[str, Any]]:
     return rows
 
 
+def known_limits(spec: TrainingSpec, has_need: bool) -> list[str]:
+    """The model card's known limits, as they apply to this run's data and models."""
+    limits = []
+    if spec.is_synthetic:
+        limits.append(KNOWN_LIMITS[0]["en"])
+    else:
+        limits.append(
+            f"Trained on {spec.source or 'the data file named above'}: figures describe that extract only; "
+            "no truth is known, so no Bayes reference is given and the label-bias check cannot run."
+        )
+    if has_need:
+        limits.append(
+            KNOWN_LIMITS[1]["en"] if spec.name == PROFILE_SPEC_NAME else KNOWN_LIMITS[1]["en"].split(".")[0] + "."
+        )
+    limits += [item["en"] for item in KNOWN_LIMITS[2:5]]
+    protected = [c.name for c in spec.protected]
+    sensitive = [c.name for c in spec.sensitive]
+    limits.append(
+        (
+            f"Protected columns ({', '.join(protected)}) are never model inputs; "
+            if protected
+            else "No protected column is declared; "
+        )
+        + (
+            f"sensitive columns ({', '.join(sensitive)}) are inputs and are audited."
+            if sensitive
+            else "no sensitive column is an input."
+        )
+    )
+    return limits
+
+
 def build_context(
-    model: SegmentationModel, evaluation: Evaluation, fitted: FittedModels, tags: dict[str, str]
+    model: SegmentationModel,
+    evaluation: Evaluation,
+    fitted: FittedModels,
+    tags: dict[str, str],
+    extras: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    extras = extras or {}
+    spec = model.spec
+    label = _labeller(spec)
     test = evaluation.test
     sample = test.iloc[:SAMPLE_ROWS]
     X = model.encode_frame(sample)
     names = model.feature_names
-    labels = [_label(n) for n in names]
+    labels = [label(n) for n in names]
     explained = explanation_sets(model, X)
     tables = importance_tables(explained, names)
-    plots: dict[str, str] = {"importance": _importance_plot(tables)}
-    titles = {"employability": "Employabilité (accès à l'emploi en 6 mois)", **NEEDS}
+    plots: dict[str, str] = {"importance": _importance_plot(tables, label)}
+    outcome = spec.employment_label
+    horizon = outcome.horizon if outcome and outcome.horizon else "no horizon declared"
+    titles = {"employability": f"Outcome: {outcome.display_label if outcome else ''} ({horizon})", **NEEDS}
     order = ["employability", *[c for c in explained if c != "employability"]]
     beeswarms = [
         (titles.get(target, target), _beeswarm(explained[target].values, explained[target].base, X, labels, target))
         for target in order
         if target in explained
     ]
-    spec = model.spec
+    method = model.calibrator.method_ if model.calibrator is not None else None
+    reliability = []
     scores = evaluation.scores
-    if spec.employment_label is not None and scores.p_employed is not None and scores.p_employed_raw is not None:
-        y = test[spec.employment_label.name].astype(bool).to_numpy().astype(int)
-        plots["calibration"] = _calibration_plot(y, scores.p_employed, scores.p_employed_raw)
+    if scores.p_employed is not None and scores.p_employed_raw is not None:
+        y = spec.outcome(test)
+        plots["calibration"] = _calibration_plot(
+            y, scores.p_employed, scores.p_employed_raw, method or "none", horizon, ECE_BINS
+        )
+        reliability = reliability_table(y, scores.p_employed, ECE_BINS)
     if spec.need_label is not None and scores.need_proba is not None:
         matrix = evaluate.confusion(
             test[spec.need_label.name].astype(str).to_numpy(), scores.need_proba, model.need_classes
@@ -185,13 +259,18 @@ def build_context(
         plots["confusion"] = _confusion_plot(matrix, model.need_classes)
     importance = pd.DataFrame(tables)
     importance = importance.loc[importance.sum(axis=1).sort_values(ascending=False).index]
-    importance.index = [f"{_label(n)} ({n})" for n in importance.index]
+    importance.index = [f"{label(n)} ({n})" for n in importance.index]
     audit = evaluation.audit
+    comparison = comparison_rows(evaluation.metrics)
+    calibrator = model.calibrator
     return {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "model_name": spec.registered_model_name,
         "tags": tags,
         "metrics": evaluation.metrics,
-        "comparison": comparison_rows(evaluation.metrics),
+        "comparison": comparison,
+        "has_bayes": any(row["bayes"] is not None for row in comparison),
+        "has_rules": any(row["rules"] is not None for row in comparison),
         "plots": plots,
         "beeswarms": beeswarms,
         "importance_html": importance.to_html(float_format=lambda v: f"{v:.3f}", classes="table"),
@@ -199,14 +278,24 @@ def build_context(
             name: t.to_html(float_format=lambda v: f"{v:.3f}", classes="table")
             for name, t in (audit.tables.items() if audit else [])
         },
+        "audit": audit,
         "findings": audit.findings if audit else [],
         "worst": audit.worst if audit else {},
         "searches": {k: v.__dict__ for k, v in fitted.searches.items()},
-        "calibration_method": model.calibrator.method_ if model.calibrator is not None else None,
+        "calibration_method": method,
+        "calibration_scores": dict(calibrator.scores_) if calibrator is not None else {},
+        "ece_bins": ECE_BINS,
+        "reliability": reliability,
         "bands": model.tier_bands.to_dict(),
         "spec": spec,
+        "synthetic": spec.is_synthetic,
+        "outcome": outcome,
+        "horizon": horizon,
+        "need_label": spec.need_label,
         "classes": model.need_classes,
-        "inputs": [(_label(c.name), c.name, c.role) for c in spec.inputs],
+        "inputs": [(label(c.name), c.name, c.role) for c in spec.inputs],
+        "protected": [c.name for c in spec.protected],
+        "sensitive": [c.name for c in spec.sensitive],
         "audited": [c.name for c in spec.audited],
         "split": {
             "train": len(fitted.split.train),
@@ -214,16 +303,23 @@ def build_context(
             "test": len(fitted.split.test),
         },
         "review": model.review,
-        "limits": KNOWN_LIMITS,
+        "review_report": extras.get("review_policy"),
+        "variants": extras.get("variants"),
+        "limits": known_limits(spec, model.has_need),
         "oversight": OVERSIGHT,
     }
 
 
 def write_reports(
-    model: SegmentationModel, evaluation: Evaluation, fitted: FittedModels, tags: dict[str, str], folder: Path
+    model: SegmentationModel,
+    evaluation: Evaluation,
+    fitted: FittedModels,
+    tags: dict[str, str],
+    folder: Path,
+    extras: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``model_report.html`` and ``model_card.md`` into ``folder``; return their paths."""
-    context = build_context(model, evaluation, fitted, tags)
+    context = build_context(model, evaluation, fitted, tags, extras)
     env = _environment()
     report_path = folder / "model_report.html"
     report_path.write_text(env.get_template("model_report.html.j2").render(**context), encoding="utf-8")

@@ -3,7 +3,8 @@
 Both models are scikit-learn pipelines (:class:`FrameEncoder` then LightGBM). Their
 hyper-parameters come from a small seeded search scored on the validation split, with
 early stopping on that split, never from the test split. The employability model's
-probabilities are calibrated on the validation split (see :mod:`models.calibration`).
+calibration is chosen by cross-validated log loss on out-of-fold probabilities of the
+whole training data (train and validation splits; see :mod:`models.calibration`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
 from core.errors import InvalidInput
@@ -37,6 +38,11 @@ SEARCH_SPACE: tuple[dict[str, Any], ...] = (
     {"num_leaves": 15, "min_child_samples": 100, "learning_rate": 0.15, "reg_lambda": 5.0},
 )
 EARLY_STOPPING_ROUNDS = 30
+#: Folds of the out-of-fold probabilities the calibration is chosen on.
+CALIBRATION_FOLDS = 5
+#: Above this many training rows, the out-of-fold probabilities are computed on a stratified
+#: sample of this size: a calibration mapping needs far fewer rows than the model.
+CALIBRATION_MAX_ROWS = 60_000
 
 Progress = Callable[[str], None]
 
@@ -130,6 +136,27 @@ def search(
     return best_model, best
 
 
+def out_of_fold_probabilities(
+    X: np.ndarray, y: np.ndarray, searched: SearchResult, seed: int, categorical: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Employment probabilities of every training row from a model fitted without it.
+
+    Each fold's model has the searched parameters and the early-stopped number of trees of
+    the final model, so its probabilities are distributed like the final model's.
+    """
+    if len(X) > CALIBRATION_MAX_ROWS:
+        keep, _ = train_test_split(np.arange(len(X)), train_size=CALIBRATION_MAX_ROWS, random_state=seed, stratify=y)
+        X, y = X[np.sort(keep)], y[np.sort(keep)]
+    folds = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed)
+    p = np.empty(len(X), dtype=float)
+    params = {**searched.params, "n_estimators": max(1, searched.best_iteration)}
+    for fit_rows, held in folds.split(X, y):
+        model = make_lgbm("binary", params, seed)
+        model.fit(X[fit_rows], y[fit_rows], categorical_feature=categorical)
+        p[held] = np.asarray(model.predict_proba(X[held]))[:, 1]
+    return p, y
+
+
 @dataclass
 class FittedModels:
     model: SegmentationModel
@@ -164,19 +191,18 @@ def fit_segmentation(
         need_pipeline = Pipeline([("encode", encoder), ("classifier", clf)])
     emp_pipeline, calibrator = None, None
     if spec.employment_label is not None:
-        name = spec.employment_label.name
-        y_tr = train[name].astype(bool).to_numpy().astype(int)
-        y_val = val[name].astype(bool).to_numpy().astype(int)
+        y_tr, y_val = spec.outcome(train), spec.outcome(val)
         clf, searches["employability"] = search(
             "binary", X_tr, y_tr, X_val, y_val, seed, n_trials, categorical, progress
         )
         emp_pipeline = Pipeline([("encode", encoder), ("classifier", clf)])
-        calibrator = ProbabilityCalibrator(random_state=seed).fit(np.asarray(clf.predict_proba(X_val))[:, 1], y_val)
+        X_all, y_all = np.vstack([X_tr, X_val]), np.concatenate([y_tr, y_val])
+        p_oof, y_oof = out_of_fold_probabilities(X_all, y_all, searches["employability"], seed, categorical)
+        calibrator = ProbabilityCalibrator(random_state=seed).fit(p_oof, y_oof)
         if progress:
             progress(
-                f"calibration: {calibrator.method_} (validation Brier by method: "
-                + ", ".join(f"{k} {v:.4f}" for k, v in calibrator.scores_.items())
-                + ")"
+                f"calibration: {calibrator.method_} (cross-validated log loss on {len(p_oof):,} out-of-fold "
+                "probabilities: " + ", ".join(f"{k} {v:.4f}" for k, v in calibrator.scores_.items()) + ")"
             )
     model = SegmentationModel(
         spec=spec,
@@ -186,8 +212,22 @@ def fit_segmentation(
         calibrator=calibrator,
         tier_bands=tier_bands or TierBands(),
         review=ReviewPolicy(),
-        # What the served model may be sent as missing (models.inputs): exactly the inputs
-        # the training rows left missing somewhere.
-        inputs_seen_missing=tuple(name for name in spec.input_names if train[name].isna().any()),
     )
+    # What the served model may be sent as missing (models.inputs, the pyfunc's validation):
+    # exactly the inputs the training rows left missing somewhere.
+    seen = pd.concat([train[spec.input_names], val[spec.input_names]])
+    model.inputs_seen_missing = [name for name in spec.input_names if seen[name].isna().any()]
+    model.review = _chosen_review_policy(model, val, X_val, spec)
+    if progress:
+        progress(f"review policy chosen on the validation split: {model.review}")
     return FittedModels(model=model, split=split, searches=searches)
+
+
+def _chosen_review_policy(model: SegmentationModel, val: pd.DataFrame, X_val: np.ndarray, spec: TrainingSpec):
+    """The review thresholds for the stated trade-off (see :mod:`training.review_policy`)."""
+    from training.review_policy import choose
+
+    y_need = val[spec.need_label.name].astype(str).to_numpy() if spec.need_label is not None else None
+    truth = spec.truth_employment
+    true_tier = model.tier_bands.tier(val[truth].to_numpy(dtype=float)) if truth and truth in val else None
+    return choose(model.score(X_val), model.need_classes, model.tier_bands, y_need, true_tier)

