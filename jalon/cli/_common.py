@@ -8,18 +8,36 @@ stderr with exit status 2. Any other exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from datetime import date
 from typing import Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from core.errors import JalonError, Refused
 
-err = Console(stderr=True)
-out = Console()
+
+class _Console(Console):
+    """A console whose width follows ``COLUMNS`` at each print when it is set (rich reads it once,
+    when the console is made; the command line is imported long before it runs, e.g. in tests)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit():
+            return ConsoleDimensions(int(columns), super().size.height)
+        return super().size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+err = _Console(stderr=True)
+out = _Console()
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -48,6 +48,7 @@ from records import (
 )
 from records.engine import alembic_config
 from records.tables import metadata
+from tests.conftest import to_record
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.UTC
@@ -99,8 +100,9 @@ REAL_OUTPUTS: list[ModelSuggestion] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _real_outputs(model, records) -> None:
-    REAL_OUTPUTS[:] = model.suggest_records(records[:60])
+def _real_outputs(model, population) -> None:
+    # ``population`` (not ``records``): modules sharing these fixtures may name a fixture ``records``.
+    REAL_OUTPUTS[:] = model.suggest_records([to_record(row) for _, row in population.head(60).iterrows()])
 
 
 def real_suggestion(suggestion_id: str = "sug-1", *, need: str | None = None, index: int = 0) -> Suggestion:
