@@ -149,7 +149,7 @@ def out_of_fold_probabilities(
     for fit_rows, held in folds.split(X, y):
         model = make_lgbm("binary", params, seed)
         model.fit(X[fit_rows], y[fit_rows], categorical_feature=categorical)
-        p[held] = model.predict_proba(X[held])[:, 1]
+        p[held] = np.asarray(model.predict_proba(X[held]))[:, 1]
     return p, y
 
 
