@@ -28,8 +28,8 @@ def test_bad_worker_counts_name_the_variable(monkeypatch: pytest.MonkeyPatch, va
 
 
 def test_the_cli_and_the_service_share_the_worker_default() -> None:
-    from jalon.cli.serve import serve
-
     import inspect
+
+    from jalon.cli.serve import serve
 
     assert inspect.signature(serve).parameters["workers"].default == DEFAULT_WORKERS

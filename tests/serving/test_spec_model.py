@@ -4,6 +4,10 @@ OpenAPI and advisor form (issue 14, item 6), by a real server."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +15,7 @@ import pytest
 from tests.conftest import EXTRACT_MODEL, environment, start_server
 
 pytestmark = pytest.mark.xdist_group("server")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 PROFILE = {
     "person_ref": "JT98-09999",
@@ -29,11 +34,19 @@ PROFILE = {
 def extract_server(extract_home):
     from core.config import get_settings
     from serving.auth import issue_token
-    from serving.bento_model import import_champion
 
+    # BentoML fixes its model store at first use in a process: another fixture of this worker may
+    # have used another home's store, so the champion is imported by a process of its own.
+    code = (
+        "from core.config import get_settings; from serving.bento_model import import_champion; "
+        f"print(import_champion(get_settings(), {EXTRACT_MODEL!r})[0])"
+    )
+    env = {**os.environ, "JALON_HOME": str(extract_home), "BENTOML_HOME": str(extract_home / "bentoml")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    tag = done.stdout.strip().splitlines()[-1]
     with environment(JALON_HOME=str(extract_home), BENTOML_HOME=str(extract_home / "bentoml")):
         settings = get_settings()
-        tag, _ = import_champion(settings, EXTRACT_MODEL)
         tokens = {"advisor": issue_token(settings.tokens_file, "adv-extract", "advisor")}
     assert tag.startswith(EXTRACT_MODEL + ":")
     server = start_server(extract_home, tag, tokens)
