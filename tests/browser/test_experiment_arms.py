@@ -90,6 +90,7 @@ def test_page_and_report_show_the_arm(browser, arms_server, records: list[dict])
         page.wait_for_selector("#workspace:not([hidden])")
         page.click("#load-example")
         page.fill("#f-agency_id", model_2["agency_id"])
+        page.select_option("#person-view", "TRAINING")  # the person's own view comes first
         with page.expect_response(lambda r: r.url.endswith("/suggest")) as info:
             page.click("#submit-profile")
         suggestion = info.value.json()
@@ -100,6 +101,7 @@ def test_page_and_report_show_the_arm(browser, arms_server, records: list[dict])
         assert suggestion["track_proposal"]["track_label_fr"] in page.inner_text("#track-proposal")
 
         page.fill("#f-agency_id", control["agency_id"])
+        page.select_option("#person-view", "TRAINING")
         with page.expect_response(lambda r: r.url.endswith("/suggest")) as info:
             page.click("#submit-profile")
         assert info.value.status == 409
