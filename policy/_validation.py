@@ -30,3 +30,14 @@ def validation_problems(exc: ValidationError) -> list[tuple[tuple, str]]:
             msg = "unknown field"
         problems.append((tuple(err["loc"]), msg))
     return problems
+
+
+def problems_message(exc: ValidationError, source: str) -> str:
+    """``source: field: rule`` for one problem, or every problem on its own line."""
+    lines = []
+    for loc, msg in validation_problems(exc):
+        where = format_location(loc)
+        lines.append(f"{where}: {msg}" if where else msg)
+    if len(lines) == 1:
+        return f"{source}: {lines[0]}"
+    return f"{source}: {len(lines)} problems:\n  - " + "\n  - ".join(lines)

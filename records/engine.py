@@ -20,7 +20,9 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
+from records.entities import StoreError
 from records.validation import json_dumps
 
 __all__ = [
@@ -190,3 +192,22 @@ class WriteLock:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def open_database(url: str) -> tuple[Engine, Engine, WriteLock]:
+    """The engine, its writing twin and the writers' lock over ``url``, migrated to head.
+
+    :class:`StoreError` if the database cannot be opened or migrated (nothing is left open).
+    """
+    engine = make_engine(url)
+    write_engine = engine.execution_options(**{WRITE_OPTION: True})
+    write_lock = WriteLock(url)
+    try:
+        upgrade_database(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise StoreError(f"could not open or migrate the decisions database ({type(exc.orig).__name__})") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine, write_engine, write_lock

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from core.config import get_settings
 from features.schema import NEED_CODES, PERSON_VIEW_CODES, TIER_CODES
 from records.contests import ContestsMixin
-from records.engine import WRITE_OPTION, WriteLock, make_engine, upgrade_database
+from records.engine import open_database
 from records.entities import (
     DecisionConflict,
     DecisionNotFound,
@@ -63,17 +63,7 @@ class DecisionStore(ContestsMixin):
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or get_settings().db_url
-        self._engine = make_engine(self.url)
-        self._write_engine = self._engine.execution_options(**{WRITE_OPTION: True})
-        self._write_lock = WriteLock(self.url)
-        try:
-            upgrade_database(self._engine)
-        except DBAPIError as exc:
-            self._engine.dispose()
-            raise StoreError(f"could not open or migrate the decisions database ({type(exc.orig).__name__})") from exc
-        except BaseException:
-            self._engine.dispose()
-            raise
+        self._engine, self._write_engine, self._write_lock = open_database(self.url)
 
     # -- plumbing
 

@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from core.errors import ConfigError
 from features.schema import NEED_CODES
-from policy._validation import StrictModel, format_location, validation_problems
+from policy._validation import StrictModel, problems_message
 
 
 class AgencyConfigError(ConfigError):
@@ -203,13 +203,7 @@ class AgencyConfig(StrictModel):
 
 
 def _config_errors(exc: ValidationError, source: str) -> AgencyConfigError:
-    lines = []
-    for loc, msg in validation_problems(exc):
-        where = format_location(loc)
-        lines.append(f"{where}: {msg}" if where else msg)
-    if len(lines) == 1:
-        return AgencyConfigError(f"{source}: {lines[0]}")
-    return AgencyConfigError(f"{source}: {len(lines)} problems:\n  - " + "\n  - ".join(lines))
+    return AgencyConfigError(problems_message(exc, source))
 
 
 def parse_agency_config(data: Any, source: str = "agency config") -> AgencyConfig:

@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from core.errors import ConfigError
-from policy._validation import format_location, validation_problems
+from policy._validation import problems_message
 from policy.staffing._schema import Staffing
 
 #: The example file for the synthetic agencies, used when ``jalon plan`` is given no ``--staffing``.
@@ -21,13 +21,7 @@ class StaffingError(ConfigError):
 
 
 def _problems(exc: ValidationError, source: str) -> StaffingError:
-    lines = []
-    for loc, msg in validation_problems(exc):
-        where = format_location(loc)
-        lines.append(f"{where}: {msg}" if where else msg)
-    if len(lines) == 1:
-        return StaffingError(f"{source}: {lines[0]}")
-    return StaffingError(f"{source}: {len(lines)} problems:\n  - " + "\n  - ".join(lines))
+    return StaffingError(problems_message(exc, source))
 
 
 def parse_staffing(data: Any, source: str = "staffing") -> Staffing:
