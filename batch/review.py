@@ -304,7 +304,7 @@ def _due_profiles(data: Path, wanted: set[str], chunk_rows: int) -> pd.DataFrame
                 continue
             subset = chunk.loc[mask].reset_index(drop=True)
             try:
-                typed = validate_frame(subset, rules, source=str(data))
+                typed = validate_frame(subset, rules, source=str(data), typed_file=file_format(data) == "parquet")
             except DataValidationError as exc:
                 raise DataValidationError(_shifted(exc.messages, rows), source=str(data)) from None
             typed["_row"] = rows + 1

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic import Field as PydanticField
 
 from core.errors import ConfigError
+from features.api_models import ID_PATTERN
 from features.schema import FIELDS, NEED_CODES, Field
 from features.validation import ColumnRule, validate_frame
 
@@ -107,7 +108,9 @@ class ColumnSpec(BaseModel):
         codes = tuple(self.categories) if self.categories else None
         required = self.role not in ("protected", "audit", "truth_need", "truth_employment")
         nullable = self.nullable and self.role not in ("id", "need_label", "employment_label")
-        return ColumnRule(self.name, kind, codes, self.minimum, self.maximum, nullable, required)
+        # Ids are pseudonymous (the API's rule) and name one row each.
+        pattern, unique = (ID_PATTERN, True) if self.role == "id" else (None, False)
+        return ColumnRule(self.name, kind, codes, self.minimum, self.maximum, nullable, required, pattern, unique)
 
 
 class TrainingSpec(BaseModel):
@@ -184,10 +187,13 @@ class TrainingSpec(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     # -- data ------------------------------------------------------------------------
-    def validate_data(self, frame: pd.DataFrame, source: str = "data") -> pd.DataFrame:
-        """Check ``frame`` against the spec; return the typed frame or raise with every problem."""
+    def validate_data(self, frame: pd.DataFrame, source: str = "data", *, typed_file: bool = False) -> pd.DataFrame:
+        """Check ``frame`` against the spec; return the typed frame or raise with every problem.
+
+        ``typed_file``: the frame was read from a file that stores types (Parquet).
+        """
         rules = [c.rule() for c in self.columns]
-        return validate_frame(frame, rules, source=source)
+        return validate_frame(frame, rules, source=source, typed_file=typed_file)
 
 
 def _spec_type(f: Field) -> SpecType:

@@ -31,11 +31,14 @@ from policy.catalogue import (
     load_catalogue,
 )
 from policy.dates import add_months, add_months_array
+from policy.override_reasons import OVERRIDE_REASON_CODES, OVERRIDE_REASONS, reason_label_fr
 from policy.recommendation import Recommendation, recommend, recommend_frame
 
 __all__ = [
     "GROUP_COLUMNS",
     "MODALITIES",
+    "OVERRIDE_REASONS",
+    "OVERRIDE_REASON_CODES",
     "PACKAGED_CATALOGUE",
     "PARCOURS",
     "TRACKS",
@@ -53,6 +56,7 @@ __all__ = [
     "load_agency_config",
     "load_catalogue",
     "parse_agency_config",
+    "reason_label_fr",
     "recommend",
     "recommend_frame",
     "summary_path",

@@ -2,10 +2,13 @@
 
 Modules: :mod:`records.store` (the store), :mod:`records.entities` (what it returns and
 raises), :mod:`records.tables` (table definitions), :mod:`records.engine` (engines, the
-writers' lock, migrations at start), :mod:`records.validation` (value checks). Callers
-import from here.
+writers' lock, migrations at start), :mod:`records.validation` (value checks),
+:mod:`records.faults` (what a database error means), :mod:`records.audit` (the auditors'
+listing and exports) and :mod:`records.oversight` (the oversight figures). Callers import
+from here.
 """
 
+from records.audit import ACTION_FILTERS, MAX_PAGE, AuditFilter, AuditPage, AuditRow, iter_rows, list_page
 from records.engine import MIGRATIONS_DIR, lock_for_migration, make_engine, upgrade_database
 from records.entities import (
     DecisionConflict,
@@ -15,21 +18,31 @@ from records.entities import (
     SuggestionRecord,
     suggestion_from_row,
 )
+from records.oversight import OversightFigures, oversight_figures
 from records.store import ACTIONS, UNKNOWN_NEED, DecisionStore
 from records.validation import row_from_suggestion
 
 __all__ = [
     "ACTIONS",
+    "ACTION_FILTERS",
+    "MAX_PAGE",
     "MIGRATIONS_DIR",
     "UNKNOWN_NEED",
+    "AuditFilter",
+    "AuditPage",
+    "AuditRow",
     "DecisionConflict",
     "DecisionRecord",
     "DecisionStore",
+    "OversightFigures",
     "StoreError",
     "SuggestionNotFound",
     "SuggestionRecord",
+    "iter_rows",
+    "list_page",
     "lock_for_migration",
     "make_engine",
+    "oversight_figures",
     "row_from_suggestion",
     "suggestion_from_row",
     "upgrade_database",

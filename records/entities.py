@@ -42,7 +42,17 @@ class DecisionConflict(Conflict):
 
 
 class StoreError(Unavailable):
-    """Another integrity or database problem (duplicate id, database unavailable...)."""
+    """Another integrity or database problem (duplicate id, database unavailable...).
+
+    ``kind`` says what is wrong in a word a client can act on (``read-only``, ``full``,
+    ``unreachable``, ``busy``, ``unavailable``, ``integrity``); ``cause`` is the database's own
+    primary message (never a row's values), for the log.
+    """
+
+    def __init__(self, message: str, *, kind: str = "unavailable", cause: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,13 @@ class DecisionRecord:
     recommendation: dict | None
     milestone_date: dt.date | None
     created_at: dt.datetime
+    #: The authenticated subject who recorded it (None: recorded before authors were kept).
+    actor: str | None = None
+    #: The advisor an admin acted for (None when the advisor acted themself).
+    on_behalf_of: str | None = None
+    on_behalf_reason: str | None = None
+    #: The coded reason of an override (``policy.OVERRIDE_REASONS``; None for a confirmation).
+    reason_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from records.validation import aware_utc
 
-__all__ = ["UTCDateTime", "decisions", "metadata", "suggestions"]
+__all__ = ["UTCDateTime", "decisions", "metadata", "store_health", "suggestions"]
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -50,6 +50,7 @@ suggestions = sa.Table(
     sa.Column("input_hash", sa.String(128), nullable=False),
     sa.Column("output", sa.JSON(), nullable=False),
     sa.Column("explanation", sa.JSON(), nullable=False),
+    sa.Index("ix_suggestions_agency_id_created_at", "agency_id", "created_at"),
 )
 
 decisions = sa.Table(
@@ -67,6 +68,19 @@ decisions = sa.Table(
     sa.Column("recommendation", sa.JSON(none_as_null=True), nullable=True),
     sa.Column("milestone_date", sa.Date(), nullable=True, index=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # Revision 0002: who really acted, for whom, and the coded reason of an override.
+    sa.Column("actor", sa.String(128), nullable=True, index=True),
+    sa.Column("on_behalf_of", sa.String(128), nullable=True),
+    sa.Column("on_behalf_reason", sa.Text(), nullable=True),
+    sa.Column("reason_code", sa.String(32), nullable=True),
     sa.UniqueConstraint("suggestion_id", "sequence", name="uq_decisions_suggestion_id_sequence"),
     sa.Index("ix_decisions_advisor_id_created_at", "advisor_id", "created_at"),
+)
+
+#: One row, rewritten by the readiness probe (:meth:`records.DecisionStore.check_writable`).
+store_health = sa.Table(
+    "store_health",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("checked_at", UTCDateTime(), nullable=False),
 )

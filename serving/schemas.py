@@ -1,23 +1,144 @@
-"""Request and response models of the API (pydantic; the profile comes from the schema)."""
+"""Request and response models of the API (pydantic; the profile comes from the schema).
+
+Every request model is strict and closed (:class:`Strict`): unknown fields are refused at
+every level, and nothing is coerced (``"yes"``, ``1`` or ``"5"`` are not a boolean or an
+integer). The BentoML service takes these models as its input specs, and the OpenAPI
+document (:mod:`serving.openapi`) is generated from the same classes, so the document and
+the validation cannot drift apart. Response models are closed too, and say which fields
+may be null.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import datetime as dt
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.text import SAFE_TEXT_PATTERN
 from features.api_models import ID_PATTERN, Profile
 from features.schema import NEED_CODES, TIER_CODES
 from models.suggestion import Recommendation, Suggestion
+from policy import OVERRIDE_REASON_CODES
 
 MAX_BATCH = 1000
+MAX_REASON = 2000
+#: Suggestion ids: the store's ids (32 hexadecimal digits for the service's own), never free text.
+SUGGESTION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 NeedCode = Literal[NEED_CODES]  # type: ignore[valid-type]
 TierCode = Literal[TIER_CODES]  # type: ignore[valid-type]
+ReasonCode = Literal[OVERRIDE_REASON_CODES]  # type: ignore[valid-type]
+RoleName = Literal["advisor", "auditor", "admin", "metrics"]
 
 
-class BatchOut(BaseModel):
+class Strict(BaseModel):
+    """A request body: unknown fields refused, no coercion, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Closed(BaseModel):
+    """A response body: exactly the documented fields."""
+
     model_config = ConfigDict(extra="forbid")
 
+
+# --------------------------------------------------------------------------- requests
+
+
+class SuggestIn(Strict):
+    """``POST /suggest``: one profile."""
+
+    profile: Profile  # type: ignore[valid-type]
+
+
+class SuggestBatchIn(Strict):
+    """``POST /suggest_batch``: up to 1,000 profiles."""
+
+    profiles: list[Profile] = Field(min_length=1, max_length=MAX_BATCH)  # type: ignore[valid-type]
+
+
+#: The cross-field rules of a decision, in JSON Schema (checked by :meth:`DecisionIn._rules`).
+_DECISION_RULES: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"action": {"const": "override"}}, "required": ["action"]},
+            "then": {
+                "required": ["reason", "reason_code"],
+                "properties": {"reason": {"type": "string", "pattern": r"\S"}, "reason_code": {"type": "string"}},
+                "anyOf": [
+                    {"required": ["need"], "properties": {"need": {"type": "string"}}},
+                    {"required": ["tier"], "properties": {"tier": {"type": "string"}}},
+                ],
+            },
+            "else": {"properties": {"reason_code": {"type": "null"}}},
+        }
+    ]
+}
+
+
+class DecisionIn(Strict):
+    """An advisor's decision on a suggestion: confirm it, or override the need and/or tier.
+
+    A confirmation keeps the suggested need and tier (it may name them, or give the one a
+    model did not suggest; it has no ``reason_code``). An override gives a need or a tier (or
+    both), a ``reason_code`` and a non-blank ``reason``. ``advisor_id`` must be the
+    authenticated advisor; an admin may name the advisor who holds the case and act for
+    them, with an ``on_behalf_reason``.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_DECISION_RULES)
+
+    suggestion_id: str = Field(pattern=SUGGESTION_ID_PATTERN)
+    advisor_id: str = Field(
+        pattern=ID_PATTERN, description="the advisor the decision belongs to: the signed-in advisor themself"
+    )
+    action: Literal["confirm", "override"]
+    need: NeedCode | None = Field(default=None, description="override: the need retained")
+    tier: TierCode | None = Field(default=None, description="override: the tier retained")
+    reason_code: ReasonCode | None = Field(default=None, description="override: the coded reason (French list)")
+    reason: str | None = Field(
+        default=None,
+        max_length=MAX_REASON,
+        pattern=SAFE_TEXT_PATTERN,
+        description="override: what happened, in words (printed on the person's report)",
+    )
+    revision: bool = Field(default=False, description="revise the current decision (the history is kept)")
+    on_behalf_reason: str | None = Field(
+        default=None,
+        max_length=MAX_REASON,
+        pattern=SAFE_TEXT_PATTERN,
+        description="admin only: why the admin records this decision for the advisor",
+    )
+
+    @model_validator(mode="after")
+    def _rules(self) -> DecisionIn:
+        if self.action == "override":
+            if self.need is None and self.tier is None:
+                raise ValueError("an override needs a need or a tier (or both)")
+            if not (self.reason and self.reason.strip()):
+                raise ValueError("an override needs a reason")
+            if self.reason_code is None:
+                raise ValueError("an override needs a reason_code (one of " + ", ".join(OVERRIDE_REASON_CODES) + ")")
+        elif self.reason_code is not None:
+            raise ValueError("reason_code is for an override (a confirmation has no override reason)")
+        return self
+
+
+class MyDecisionsIn(Strict):
+    """``POST /my_decisions``."""
+
+    limit: int = Field(default=20, ge=1, le=200, description="how many recent decisions (1 to 200)")
+
+
+class EmptyIn(Strict):
+    """A request without parameters (``{}``)."""
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class BatchOut(Closed):
     suggestions: list[Suggestion]
 
 
@@ -28,50 +149,62 @@ class SuggestionRead(Suggestion):
     input_hash: str = Field(description="SHA-256 of the canonical profile (the profile itself is never kept)")
 
 
-class DecisionIn(BaseModel):
-    """An advisor's decision on a suggestion: confirm it, or override the need and/or tier."""
+class DecisionOut(Closed):
+    """A recorded decision."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    suggestion_id: str = Field(min_length=1, max_length=64)
-    advisor_id: str = Field(pattern=ID_PATTERN)
-    action: Literal["confirm", "override"]
-    need: NeedCode | None = None
-    tier: TierCode | None = None
-    reason: str | None = Field(default=None, max_length=2000)
-    revision: bool = False
-
-    @model_validator(mode="after")
-    def _override_needs_a_change_and_a_reason(self) -> DecisionIn:
-        if self.action == "override":
-            if self.need is None and self.tier is None:
-                raise ValueError("an override needs a need or a tier (or both)")
-            if not (self.reason and self.reason.strip()):
-                raise ValueError("an override needs a reason")
-        return self
-
-
-class DecisionOut(BaseModel):
     decision_id: str
     suggestion_id: str
-    advisor_id: str
-    action: str
-    final_need: str
-    final_tier: str
+    advisor_id: str = Field(description="the advisor the decision belongs to")
+    actor: str | None = Field(
+        description="the authenticated subject who recorded it (null: recorded before authors were kept)"
+    )
+    on_behalf_of: str | None = Field(description="the advisor an admin acted for; null when the advisor acted")
+    on_behalf_reason: str | None = Field(description="why the admin acted for the advisor")
+    action: Literal["confirm", "override"]
+    final_need: NeedCode
+    final_tier: TierCode
+    reason_code: ReasonCode | None = Field(description="coded reason of an override (null: confirmation, or older)")
     reason: str | None
-    revision_of: str | None
-    created_at: str
+    revision_of: str | None = Field(description="the decision this one revises (null for a first decision)")
+    created_at: dt.datetime
     recommendation: Recommendation | None
-    milestone_date: str | None
+    milestone_date: dt.date | None
 
 
-class SuggestionHistory(BaseModel):
+class SuggestionHistory(Closed):
     """``GET /suggestions/{id}``: the suggestion and its decisions, oldest first."""
-
-    model_config = ConfigDict(extra="forbid")
 
     suggestion: SuggestionRead
     decisions: list[DecisionOut]
+
+
+class WhoAmI(Closed):
+    subject: str
+    role: RoleName
+    model_version: str
+
+
+class ErrorItem(Closed):
+    """One broken rule: where (``loc``: the path to the field), what (``type``) and the rule in words."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+    url: str | None = None
+
+
+class ErrorBody(Closed):
+    """Every 4xx and 5xx body: ``error`` says what is wrong; ``detail`` lists each broken rule of a 400."""
+
+    error: str
+    detail: list[ErrorItem] | None = None
+
+
+class NotReady(Closed):
+    """``GET /readyz`` when the service cannot serve: what is wrong."""
+
+    ready: Literal[False]
+    problems: list[str]
 
 
 ProfileBatch = Annotated[list[Profile], Field(min_length=1, max_length=MAX_BATCH)]  # type: ignore[valid-type]

@@ -34,6 +34,7 @@ from features.api_models import ID_PATTERN
 from features.schema import GROUPS, NEEDS, PROTECTED_COLUMNS, TIERS, Field, profile_fields
 from models.card import KNOWN_LIMITS, OVERSIGHT
 from models.suggestion import Explanation, Factor, Recommendation
+from policy import OVERRIDE_REASONS, reason_label_fr
 from records import DecisionRecord, SuggestionRecord
 
 __all__ = ["EXAMPLE_PROFILE", "form_groups", "page_html", "report_html", "ui_app"]
@@ -222,6 +223,7 @@ def page_html() -> str:
         groups=form_groups(),
         needs=list(NEEDS.items()),
         tiers=list(TIERS.items()),
+        reasons=list(OVERRIDE_REASONS.items()),
         known_limits=[item["fr"] for item in KNOWN_LIMITS],
         oversight=[item["fr"] for item in OVERSIGHT],
         example=EXAMPLE_PROFILE,
@@ -314,6 +316,8 @@ def _decision_view(decision: DecisionRecord | None, history: list[DecisionRecord
         "tier": decision.final_tier,
         "tier_label": TIERS.get(decision.final_tier, decision.final_tier),
         "reason": (decision.reason or "").strip(),
+        "reason_label": reason_label_fr(decision.reason_code) if decision.reason_code else None,
+        "on_behalf": decision.on_behalf_of is not None,
         "date": date_fr(decision.created_at),
         "revised": decision.revision_of is not None or len(history) > 1,
         "parcours": rec.parcours_label_fr if rec else None,

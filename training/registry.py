@@ -28,7 +28,7 @@ from core.errors import InvalidInput, NotFound, Refused
 from core.thresholds import GATE_FAIRNESS_BOUNDS, GATE_TOLERANCE, GATED_METRICS
 from models.loading import PYFUNC_PATH
 from models.pyfunc import ARTIFACT_KEY
-from models.registry import champion_version
+from models.registry import champion_version, configure  # noqa: F401  (callers use training.registry.configure)
 from models.segmentation import SegmentationModel
 
 _RUNTIME_PACKAGES = (

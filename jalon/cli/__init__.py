@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from jalon.cli import batch, data, models, serve
+from jalon.cli import batch, data, models, oversight, serve
 
 app = typer.Typer(
     help="Jalon: explained need and employability suggestions that advisors confirm or override.",
@@ -17,6 +17,6 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data.data_app, name="data")
-for group in (models.app, batch.app, serve.app):
+for group in (models.app, batch.app, serve.app, oversight.app):
     for info in group.registered_commands:
         app.registered_commands.append(info)

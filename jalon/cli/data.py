@@ -53,16 +53,17 @@ def data_validate(
     labels: Annotated[bool, typer.Option(help="Require the label columns (training data).")] = False,
 ) -> None:
     """Check a data file against the profile schema or a spec; list every bad row and field."""
-    from features.io import DataFileError, read_table
+    from features.io import DataFileError, file_format, read_table
     from features.spec import SpecError, load_spec
     from features.validation import DataValidationError, profile_rules, validate_frame
 
     try:
         frame = read_table(path)
+        typed_file = file_format(path) == "parquet"
         if spec is None:
-            validate_frame(frame, profile_rules(labels=labels), source=str(path))
+            validate_frame(frame, profile_rules(labels=labels), source=str(path), typed_file=typed_file)
         else:
-            load_spec(spec).validate_data(frame, source=str(path))
+            load_spec(spec).validate_data(frame, source=str(path), typed_file=typed_file)
     except DataValidationError as exc:
         for message in exc.messages:
             out.print(message, highlight=False, markup=False)

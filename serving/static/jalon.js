@@ -20,6 +20,7 @@
   var labels = JSON.parse($("jalon-labels").textContent);
   var NEED_LABELS = Object.fromEntries(labels.needs);
   var TIER_LABELS = Object.fromEntries(labels.tiers);
+  var REASON_LABELS = Object.fromEntries(labels.reasons);
   var EXAMPLE = JSON.parse($("jalon-example").textContent);
 
   // ------------------------------------------------------------------ formatting
@@ -111,7 +112,12 @@
     [/already has a decision/i, "Cette suggestion a déjà une décision : enregistrez une révision."],
     [/no such suggestion/i, "Cette suggestion est introuvable."],
     [/only their own/i, "Vous ne pouvez consulter ou décider que vos propres suggestions."],
-    [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."]
+    [/an advisor records decisions only as themself/i, "La décision doit être enregistrée au nom du conseiller connecté."],
+    [/needs a reason_code/i, "Choisissez un type de motif."],
+    [/decisions store unavailable \(the database is read-only\)/i, "Le registre des décisions est en lecture seule : rien n'a été enregistré. Réessayez plus tard ou prévenez l'assistance."],
+    [/decisions store unavailable \(the database disk is full\)/i, "Le disque du registre des décisions est plein : rien n'a été enregistré. Réessayez plus tard ou prévenez l'assistance."],
+    [/decisions store unavailable/i, "Le registre des décisions est momentanément indisponible : rien n'a été enregistré. Réessayez dans quelques instants."],
+    [/authentication is unavailable/i, "La vérification des jetons est momentanément indisponible. Réessayez dans quelques instants."]
   ];
 
   /** A French message for one pydantic error item. */
@@ -141,6 +147,9 @@
       case 403: return "Votre rôle ne permet pas cette action.";
       case 404: return "Introuvable.";
       case 409: return "Conflit : la demande a déjà été traitée.";
+      case 413: return "La demande est trop volumineuse.";
+      case 415: return "Le service n'a pas compris la demande (format non pris en charge).";
+      case 503: return "Le service est momentanément indisponible : rien n'a été enregistré. Réessayez dans quelques instants.";
       default: return "Le service a rencontré une erreur (" + err.status + "). Réessayez.";
     }
   }
@@ -499,6 +508,7 @@
     $("override-tier").value = "";
     $("override-reason").value = "";
     $("override-reason").removeAttribute("aria-invalid");
+    $("override-reason-code").value = "";
     show($("override-fields"), false);
     clearDecisionErrors();
   }
@@ -507,7 +517,7 @@
     clear($("decision-error-list"));
     show($("decision-errors"), false);
     show($("decision-server-message"), false);
-    ["override-reason", "override-need", "override-tier"].forEach(function (id) { $(id).removeAttribute("aria-invalid"); });
+    ["override-reason", "override-reason-code", "override-need", "override-tier"].forEach(function (id) { $(id).removeAttribute("aria-invalid"); });
   }
 
   function showDecisionErrors(messages, serverMessage, focusId) {
@@ -540,6 +550,7 @@
     var decision = { suggestion_id: s.suggestion_id, advisor_id: state.who.subject, action: action, revision: state.decided };
     if (action === "override") {
       var need = $("override-need").value, tier = $("override-tier").value, reason = $("override-reason").value.trim();
+      var reasonCode = $("override-reason-code").value;
       var problems = [], focusId = null;
       var suggestedNeed = s.need && s.need.code, suggestedTier = s.employability && s.employability.tier;
       if (!need && !tier) {
@@ -550,6 +561,11 @@
         problems.push("Le besoin et le palier choisis sont ceux de la suggestion : choisissez « Confirmer », ou changez l'un des deux.");
         focusId = "override-need";
       }
+      if (!reasonCode) {
+        problems.push("Choisissez un type de motif.");
+        $("override-reason-code").setAttribute("aria-invalid", "true");
+        focusId = focusId || "override-reason-code";
+      }
       if (!reason) {
         problems.push("Un motif est obligatoire pour modifier la suggestion.");
         $("override-reason").setAttribute("aria-invalid", "true");
@@ -558,6 +574,7 @@
       if (problems.length) { showDecisionErrors(problems, "", focusId); return; }
       if (need) decision.need = need;
       if (tier) decision.tier = tier;
+      decision.reason_code = reasonCode;
       decision.reason = reason;
     }
     var button = $("submit-decision");
@@ -589,7 +606,9 @@
     row("Décision", (d.action === "confirm" ? "Suggestion confirmée" : "Suggestion modifiée") + (d.revision_of ? " (révision)" : ""));
     row("Besoin retenu", needLabel(d.final_need));
     row("Palier retenu", tierLabel(d.final_tier));
+    if (d.reason_code) row("Type de motif", REASON_LABELS[d.reason_code] || d.reason_code);
     if (d.reason) row("Motif", d.reason);
+    if (d.on_behalf_of) row("Saisie par", d.actor + " (administration), pour " + d.on_behalf_of + " : " + (d.on_behalf_reason || ""));
     var rec = d.recommendation || {};
     row("Parcours", [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
     if (rec.objective_fr) row("Objectif", rec.objective_fr);
@@ -622,7 +641,8 @@
       button.addEventListener("click", function () { openReport(d.suggestion_id); });
       body.appendChild(el("tr", { "data-decision-id": d.decision_id }, [
         el("td", { text: dateFr(d.created_at) }),
-        el("td", { text: (d.action === "confirm" ? "Confirmée" : "Modifiée") + (d.revision_of ? " (révision)" : "") }),
+        el("td", { text: (d.action === "confirm" ? "Confirmée" : "Modifiée") + (d.revision_of ? " (révision)" : "") +
+          (d.on_behalf_of ? " — saisie par " + d.actor + " pour vous" : "") }),
         el("td", { text: needLabel(d.final_need) }),
         el("td", { text: tierLabel(d.final_tier) }),
         el("td", { text: dateFr(d.milestone_date) }),
