@@ -34,7 +34,7 @@ from pydantic import Field as PydanticField
 from core.errors import ConfigError
 from features.api_models import ID_PATTERN
 from features.schema import FIELDS, NEED_CODES, Field
-from features.validation import ColumnRule, validate_frame
+from features.validation import PERSON_ID, ColumnRule, validate_frame
 
 SpecRole = Literal[
     "id",
@@ -108,8 +108,9 @@ class ColumnSpec(BaseModel):
         codes = tuple(self.categories) if self.categories else None
         required = self.role not in ("protected", "audit", "truth_need", "truth_employment")
         nullable = self.nullable and self.role not in ("id", "need_label", "employment_label")
-        # Ids are pseudonymous (the API's rule) and name one row each.
-        pattern, unique = (ID_PATTERN, True) if self.role == "id" else (None, False)
+        # Ids are pseudonymous (the API's rule); a person has one row.
+        pattern = ID_PATTERN if self.role == "id" else None
+        unique = self.role == "id" and self.name == PERSON_ID
         return ColumnRule(self.name, kind, codes, self.minimum, self.maximum, nullable, required, pattern, unique)
 
 

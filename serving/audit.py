@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from starlette.responses import Response, StreamingResponse
 
 from core.errors import InvalidInput
+from serving.errors import BadRequest
 from features.api_models import ID_PATTERN
 from features.schema import NEED_CODES, TIER_CODES
 from records import (
@@ -174,18 +175,22 @@ OVERSIGHT_PARAMETERS: tuple[QueryParameter, ...] = _PERIOD
 
 
 def parse_query(items: list[tuple[str, str]], parameters: tuple[QueryParameter, ...]) -> dict[str, Any]:
-    """Parsed query parameters; :class:`InvalidInput` naming the first unknown, repeated or broken one."""
+    """Parsed query parameters; :class:`BadRequest` (400) naming the first unknown, repeated or broken one.
+
+    A value that follows its documented rule but cannot be used (a cursor not made here, ``until``
+    before ``since``) is refused later with :class:`InvalidInput` (422).
+    """
     known = {p.name: p for p in parameters}
     values: dict[str, Any] = {}
     for name, text in items:
         if name not in known:
-            raise InvalidInput(f"{name[:40]!r}: unknown query parameter; known: {', '.join(known)}")
+            raise BadRequest(f"{name[:40]!r}: unknown query parameter; known: {', '.join(known)}")
         if name in values:
-            raise InvalidInput(f"{name}: given more than once")
+            raise BadRequest(f"{name}: given more than once")
         try:
             values[name] = known[name].parse(text)
         except (ValueError, KeyError):
-            raise InvalidInput(f"{name}: must be {known[name].rule}") from None
+            raise BadRequest(f"{name}: must be {known[name].rule}") from None
     return values
 
 

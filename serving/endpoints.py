@@ -19,17 +19,29 @@ from serving.health import HEALTH
 from serving.openapi import openapi_document
 
 
+#: The paths answered here (with GET or HEAD only).
+OWN_PATHS = frozenset({"/docs.json", "/metrics", "/readyz"})
+
+
 class OwnEndpoints:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._document: bytes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope["path"]
         response: Response | None = None
+        if path in OWN_PATHS and scope["method"] not in ("GET", "HEAD"):
+            response = JSONResponse(
+                {"error": f"{scope['method'][:10]} is not allowed on {path}: use GET"},
+                status_code=405,
+                headers={"Allow": "GET, HEAD"},
+            )
+            await response(scope, receive, send)
+            return
         if path == "/docs.json":
             if self._document is None:
                 self._document = json.dumps(openapi_document()).encode()

@@ -93,6 +93,13 @@ def _operation(route: Route, refs: dict) -> dict[str, Any]:
         "summary": route.summary,
         "responses": {"200": {"description": "OK", "content": _content(route, refs)}},
     }
+    if route.template == "/suggest":
+        # The workflow, for readers and for stateful testing: a suggestion is then read and reported.
+        by_id = {"suggestion_id": "$response.body#/suggestion_id"}
+        operation["responses"]["200"]["links"] = {
+            "ReadSuggestion": {"operationId": "read_suggestion", "parameters": by_id},
+            "PersonReport": {"operationId": "person_report", "parameters": by_id},
+        }
     if route.description:
         operation["description"] = route.description
     if route.roles is None:

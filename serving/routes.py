@@ -168,7 +168,7 @@ ROUTES: tuple[Route, ...] = (
         "audit_suggestions",
         None,
         AuditPage,
-        statuses=(400, 401, 403, 503),
+        statuses=(400, 401, 403, 422, 503),
         extra_media={
             "text/csv": {"type": "string"},
             "application/vnd.apache.parquet": {"type": "string", "contentMediaType": "application/vnd.apache.parquet"},
@@ -182,7 +182,7 @@ ROUTES: tuple[Route, ...] = (
         "audit_oversight",
         None,
         OversightFigures,
-        statuses=(400, 401, 403, 503),
+        statuses=(400, 401, 403, 422, 503),
     ),
     Route(
         "GET",

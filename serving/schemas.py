@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.text import SAFE_TEXT_PATTERN
-from features.api_models import ID_PATTERN, Profile
+from features.api_models import ID_PATTERN, Profile, json_int
 from features.schema import NEED_CODES, TIER_CODES
 from models.suggestion import Recommendation, Suggestion
 from policy import OVERRIDE_REASON_CODES
@@ -128,7 +128,7 @@ class DecisionIn(Strict):
 class MyDecisionsIn(Strict):
     """``POST /my_decisions``."""
 
-    limit: int = Field(default=20, ge=1, le=200, description="how many recent decisions (1 to 200)")
+    limit: json_int(1, 200) = Field(default=20, description="how many recent decisions (1 to 200)")  # type: ignore[valid-type]
 
 
 class EmptyIn(Strict):

@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from core.config import get_settings
-from core.errors import InvalidInput, JalonError
+from core.errors import JalonError
 from features.api_models import Profile
 from models.loading import load_segmentation
 from models.suggestion import Suggestion
@@ -185,8 +185,6 @@ class Jalon:
         """Suggestions with the outcome of their decisions: filtered, paged, or exported (CSV, Parquet)."""
         try:
             return audit.list_response(self.advisory.store, request.query_params.multi_items())
-        except InvalidInput as exc:
-            return error_response(exc, "GET /audit/suggestions", status=HTTPStatus.BAD_REQUEST)
         except JalonError as exc:
             return error_response(exc, "GET /audit/suggestions")
 
@@ -195,8 +193,6 @@ class Jalon:
         """Override, revision and quick-confirmation rates with their intervals."""
         try:
             figures = audit.oversight_response(self.advisory.store, request.query_params.multi_items())
-        except InvalidInput as exc:
-            return error_response(exc, "GET /audit/oversight", status=HTTPStatus.BAD_REQUEST)
         except JalonError as exc:
             return error_response(exc, "GET /audit/oversight")
         return Response(figures.model_dump_json(), media_type="application/json")
