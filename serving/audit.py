@@ -27,7 +27,6 @@ from fastapi import FastAPI
 from starlette.responses import Response, StreamingResponse
 
 from core.errors import InvalidInput
-from serving.errors import BadRequest
 from features.api_models import ID_PATTERN
 from features.schema import NEED_CODES, TIER_CODES
 from records import (
@@ -41,6 +40,7 @@ from records import (
     list_page,
     oversight_figures,
 )
+from serving.errors import BadRequest
 
 audit_app = FastAPI(title="Jalon audit", docs_url=None, redoc_url=None, openapi_url=None)
 

@@ -18,7 +18,6 @@ from serving import metrics
 from serving.health import HEALTH
 from serving.openapi import openapi_document
 
-
 #: The paths answered here (with GET or HEAD only).
 OWN_PATHS = frozenset({"/docs.json", "/metrics", "/readyz"})
 

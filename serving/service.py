@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import re
-from http import HTTPStatus
 from typing import Any
 
 import bentoml
