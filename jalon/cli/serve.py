@@ -108,8 +108,8 @@ def token(
         entries = list_tokens(path)
         if not entries:
             out.print(f"no token in {path}", highlight=False)
-        for entry in entries:
-            out.print(f"{entry.subject}\t{entry.role.value}\t{entry.created_at or 'unknown'}", highlight=False)
+        for entry in entries:  # tab-separated, for scripts (rich would expand the tabs)
+            typer.echo(f"{entry.subject}\t{entry.role.value}\t{entry.created_at or 'unknown'}")
         return
     if revoke is not None:
         revoke_token(path, revoke)
