@@ -54,8 +54,8 @@ def _models(route: Route) -> list[type[BaseModel]]:
 
 @functools.cache
 def _schemas() -> tuple[dict[Any, dict[str, Any]], dict[str, Any]]:
-    inputs = {route.body for route in ROUTES if route.body is not None}
-    outputs = {model for route in ROUTES for model in _models(route)} | {ErrorBody, NotReady}
+    inputs: set[type[BaseModel]] = {route.body for route in ROUTES if route.body is not None}
+    outputs: set[type[BaseModel]] = {model for route in ROUTES for model in _models(route)} | {ErrorBody, NotReady}
     pairs: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
         (m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)
     ]
