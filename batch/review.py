@@ -28,6 +28,7 @@ changed: the model still disagrees with the advisor. ``recorded_action`` and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -288,7 +289,8 @@ def _shifted(messages: list[str], rows: np.ndarray) -> list[str]:
 
 def _due_profiles(data: Path, wanted: set[str], chunk_rows: int) -> pd.DataFrame:
     """The validated rows of ``data`` whose person_id is in ``wanted`` (with ``_row``, 1-based)."""
-    rules = profile_rules()
+    # Duplicates among the people due are reported below, naming them (ReviewInputError).
+    rules = [dataclasses.replace(rule, unique=False) for rule in profile_rules()]
     wanted_list = sorted(wanted)
     parts = []
     offset = 0
