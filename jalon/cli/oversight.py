@@ -42,4 +42,5 @@ def oversight(
         f"confirmations under {figures.quick_confirmations.threshold_seconds} s: "
         f"{quick.count} of {quick.total}",
         highlight=False,
+        soft_wrap=True,
     )

@@ -121,8 +121,8 @@ def plant(store: DecisionStore, outputs: list[ModelSuggestion]) -> list[Planted]
     add("adv-a", "AG-1", n2, ("override",), reason_code="OTHER", old=True)
     add("adv-c", "AG-3", n1, ("confirm",), old=True)
 
-    now = dt.datetime.now(UTC)
     for p in plan:
+        now = dt.datetime.now(UTC)  # per suggestion: its first decision follows within milliseconds
         created = now - dt.timedelta(days=30) if p.old else now - dt.timedelta(seconds=p.age_s)
         suggestion = Suggestion(
             suggestion_id=p.suggestion_id,
