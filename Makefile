@@ -2,7 +2,8 @@
 #   make run   - venv, install, synthetic data, train, register, promote, serve on :3000
 #   make test  - venv, install (from the lock, every extra), run the whole suite
 # Dependencies:
-#   make lock          - re-resolve pyproject.toml into requirements.lock (hashes), then make requirements
+#   make lock          - re-resolve pyproject.toml into requirements.lock (hashes), the client
+#                        generator's requirements-clientgen.lock, then make requirements
 #   make requirements  - requirements-serving.txt (the Bento's) from the lock, runtime dependencies only
 #   make install       - the venv from the lock, then the project itself (editable, no dependencies)
 #   make lint          - ruff format --check, ruff check, mypy, lint-imports
@@ -15,6 +16,11 @@ UV_VERSION ?= 0.13.9
 UV := $(BIN)/uv
 LOCK := requirements.lock
 SERVING_REQUIREMENTS := requirements-serving.txt
+# The OpenAPI client generator the contract tests use pins typer below the runtime's own: it
+# lives apart, in a target folder of the venv, with the setuptools and wheel that build the
+# generated client (tests/serving/test_openapi.py finds it there).
+CLIENTGEN_LOCK := requirements-clientgen.lock
+CLIENTGEN := $(VENV)/clientgen
 JALON_HOME ?= $(CURDIR)/.jalon
 export JALON_HOME
 ROWS ?= 200000
@@ -34,8 +40,9 @@ $(UV): | $(BIN)/python
 
 # Every extra (train, test, dev) at the lock's exact versions, each file checked against its
 # hash; then the project itself without resolving anything again.
-$(STAMP): $(LOCK) pyproject.toml | $(UV)
+$(STAMP): $(LOCK) $(CLIENTGEN_LOCK) pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes --target $(CLIENTGEN) -r $(CLIENTGEN_LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -44,6 +51,8 @@ install: $(STAMP)
 lock: | $(UV)
 	$(UV) pip compile pyproject.toml --all-extras --generate-hashes --python-version 3.11 \
 		--custom-compile-command 'make lock' --quiet -o $(LOCK)
+	printf 'openapi-python-client==0.29.1\nsetuptools>=77\nwheel\n' | $(UV) pip compile - --generate-hashes --python-version 3.11 \
+		--custom-compile-command 'make lock' --quiet -o $(CLIENTGEN_LOCK)
 	$(MAKE) requirements
 
 # The runtime dependencies alone (no extra), each pinned to the lock's version: the lock is a

@@ -28,6 +28,7 @@ changed: the model still disagrees with the advisor. ``recorded_action`` and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -129,7 +130,8 @@ def _shifted(messages: list[str], rows: np.ndarray) -> list[str]:
 
 def _due_profiles(data: Path, wanted: set[str], chunk_rows: int) -> pd.DataFrame:
     """The validated rows of ``data`` whose person_id is in ``wanted`` (with ``_row``, 1-based)."""
-    rules = profile_rules()
+    # Duplicates among the people due are reported below, naming them (ReviewInputError).
+    rules = [dataclasses.replace(rule, unique=False) for rule in profile_rules()]
     wanted_list = sorted(wanted)
     parts = []
     offset = 0
@@ -145,7 +147,7 @@ def _due_profiles(data: Path, wanted: set[str], chunk_rows: int) -> pd.DataFrame
                 continue
             subset = chunk.loc[mask].reset_index(drop=True)
             try:
-                typed = validate_frame(subset, rules, source=str(data))
+                typed = validate_frame(subset, rules, source=str(data), typed_file=file_format(data) == "parquet")
             except DataValidationError as exc:
                 raise DataValidationError(_shifted(exc.messages, rows), source=str(data)) from None
             typed["_row"] = rows + 1

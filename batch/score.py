@@ -306,6 +306,8 @@ def validated_chunks(
     rules = profile_rules() if rules is None else rules
     offset = 0
     chunks = iter_table(data, chunk_rows=chunk_rows)
+    typed_file = file_format(data) == "parquet"
+    seen: set[str] = set()  # person ids of the chunks before: a person appears once in a file
     while True:
         try:
             chunk = next(chunks)
@@ -316,9 +318,17 @@ def validated_chunks(
         except (pa.ArrowException, OSError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
             raise DataFileError(f"{data}: cannot be read as {file_format(data)}: {exc}") from exc
         try:
-            typed = validate_frame(chunk, rules, source=str(data))
+            typed = validate_frame(chunk, rules, source=str(data), typed_file=typed_file)
         except DataValidationError as exc:
             raise DataValidationError(_shift_messages(exc.messages, offset), source=str(data)) from None
+        ids = typed["person_id"].tolist()
+        repeated = [(i, pid) for i, pid in enumerate(ids) if pid in seen]
+        if repeated:
+            raise DataValidationError(
+                [f"row {offset + i + 1}: person_id={pid!r} appears more than once" for i, pid in repeated],
+                source=str(data),
+            )
+        seen.update(ids)
         yield offset, typed
         offset += len(chunk)
 

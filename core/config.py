@@ -7,7 +7,10 @@ moved by its own environment variable; nothing here is a secret.
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +120,20 @@ class Settings:
         for folder in (self.home, self.data_dir, self.mlflow_dir, self.artifact_root):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+@functools.cache
+def project_version() -> str:
+    """The project's version: the installed package's, else ``pyproject.toml``'s (a source checkout)."""
+    try:
+        return importlib.metadata.version("jalon")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:
+        with open(PROJECT_ROOT / "pyproject.toml", "rb") as handle:
+            return str(tomllib.load(handle)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        raise ConfigError("the project's version is unknown: install the project or keep pyproject.toml") from None
 
 
 def get_settings() -> Settings:

@@ -99,6 +99,24 @@ AUDIT_MISSED_GAP_ALERT = 0.05
 AUDIT_LABEL_TRUTH_GAP_ALERT = 0.03
 
 
+# --------------------------------------------------------------------------- human oversight
+#: The automation-bias signal of the oversight figures: a confirmation recorded less than this
+#: many seconds after the suggestion was returned. What an advisor must read before confirming
+#: (need and confidence, tier, review flags, about five explanation sentences and the suggested
+#: path) is 80 to 120 words and three figures: 20 to 30 seconds at the 200-250 words a minute of
+#: attentive silent reading. Ten seconds is too short to have read even the explanation, so a
+#: confirmation below it was most likely given without reading. The figure is a share over many
+#: decisions (an advisor, an agency), never a verdict on one decision. Suggestion times are kept
+#: to the second (rounded down), so a measured delay is at most 1 s too long: the share is, if
+#: anything, underestimated.
+QUICK_CONFIRMATION_SECONDS = 10
+#: Confidence level of every interval in the oversight figures (Wilson score intervals).
+OVERSIGHT_CONFIDENCE = 0.95
+#: Below this many decisions, a rate is printed with its interval but marked « effectif faible »
+#: in the oversight report: with 30 decisions a 95 % interval is still about ±17 points wide.
+OVERSIGHT_MIN_DECISIONS = 30
+
+
 @dataclass(frozen=True)
 class TierBands:
     """Employability tier bands on the calibrated probability: A if p >= a, B if p >= b, else C."""

@@ -29,8 +29,9 @@ from core.age import AGE_UNITS
 from core.config import REGISTERED_MODEL_NAME
 from core.errors import ConfigError
 from core.french import plural, quoted
+from core.text import ID_PATTERN
 from features.schema import FIELDS, NEED_CODES, Field
-from features.validation import ColumnRule, validate_frame
+from features.validation import PERSON_ID, ColumnRule, validate_frame
 
 SpecRole = Literal[
     "id",
@@ -198,7 +199,10 @@ class ColumnSpec(BaseModel):
         if self.is_label and not labels:
             required = False
         nullable = self.nullable and self.role not in ("id", "need_label", "employment_label")
-        return ColumnRule(self.name, kind, codes, self.minimum, self.maximum, nullable, required)
+        # Ids are pseudonymous (the API's rule); a person has one row.
+        pattern = ID_PATTERN if self.role == "id" else None
+        unique = self.role == "id" and self.name == PERSON_ID
+        return ColumnRule(self.name, kind, codes, self.minimum, self.maximum, nullable, required, pattern, unique)
 
     def outcome(self, values: pd.Series) -> np.ndarray:
         """The employment label as 0/1 (1 = the positive value), from a validated column."""
@@ -357,14 +361,17 @@ class TrainingSpec(BaseModel):
         return self.model_copy(update={"columns": columns, "name": self.name})
 
     # -- data ------------------------------------------------------------------------
-    def validate_data(self, frame: pd.DataFrame, source: str = "data", *, labels: bool = True) -> pd.DataFrame:
+    def validate_data(
+        self, frame: pd.DataFrame, source: str = "data", *, labels: bool = True, typed_file: bool = False
+    ) -> pd.DataFrame:
         """Check ``frame`` against the spec; return the typed frame or raise with every problem.
 
         ``labels=False`` (scoring, ``jalon data validate`` without ``--labels``): label
-        columns are checked when present but not required.
+        columns are checked when present but not required. ``typed_file``: the frame was
+        read from a file that stores types (Parquet).
         """
         rules = [c.rule(labels=labels) for c in self.columns]
-        return validate_frame(frame, rules, source=source)
+        return validate_frame(frame, rules, source=source, typed_file=typed_file)
 
     def outcome(self, frame: pd.DataFrame) -> np.ndarray:
         """The employment label of a validated frame as 0/1 (see :meth:`ColumnSpec.outcome`)."""

@@ -10,6 +10,13 @@ in two steps, neither of which coerces silently:
 
 Messages name the row (1-based, as in a spreadsheet without its header), the field,
 the value and the rule: ``row 17: age=212 must be an integer between 16 and 70``.
+
+Ids follow the API's rule: a pseudonymous id (letters, digits, ``-`` and ``_``, 1 to 64
+characters), so a name or an e-mail address in ``person_id`` is refused as it is by the API,
+and a person appears once in a file. A *typed* file (Parquet: ``typed=True``) must also store
+each column with its kind: numbers as numbers, booleans as booleans, codes and ids as text,
+so that ``"34"`` stored as text in an integer column is refused rather than read (a CSV file
+holds only text, which is read when it spells the value exactly).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from core.errors import InvalidInput
+from core.text import ID_PATTERN
 from features.schema import FIELDS, Field, Role
 
 #: How many messages the string form of an error shows; the full list stays on the error.
@@ -86,6 +94,10 @@ class ColumnRule:
     maximum: float | None = None
     nullable: bool = False
     required: bool = True
+    #: A regular expression every non-missing value must match (ids: :data:`ID_PATTERN`).
+    pattern: str | None = None
+    #: Whether a value may appear only once in the file (``person_id``).
+    unique: bool = False
 
     def describe(self) -> str:
         if self.kind == "category" and self.codes:
@@ -97,11 +109,17 @@ class ColumnRule:
             if self.minimum is not None and self.maximum is not None:
                 return f"must be {what} between {_fmt(self.minimum)} and {_fmt(self.maximum)}"
             return f"must be {what}"
+        if self.pattern == ID_PATTERN:
+            return "must be a pseudonymous id: 1 to 64 letters, digits, - or _ (never a name or an e-mail)"
         return "must be a non-empty text"
 
 
 def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+#: The id column that names a person: one row per person in a file.
+PERSON_ID = "person_id"
 
 
 def rule_from_field(f: Field, *, required: bool, nullable: bool | None = None) -> ColumnRule:
@@ -113,6 +131,8 @@ def rule_from_field(f: Field, *, required: bool, nullable: bool | None = None) -
         maximum=f.maximum,
         nullable=f.nullable if nullable is None else nullable,
         required=required,
+        pattern=ID_PATTERN if f.kind == "string" else None,
+        unique=f.name == PERSON_ID,
     )
 
 
@@ -136,17 +156,24 @@ def profile_rules(*, labels: bool = False, truth: bool = False) -> list[ColumnRu
     return rules
 
 
-def validate_frame(frame: pd.DataFrame, rules: Iterable[ColumnRule], source: str = "data") -> pd.DataFrame:
+def validate_frame(
+    frame: pd.DataFrame, rules: Iterable[ColumnRule], source: str = "data", *, typed_file: bool = False
+) -> pd.DataFrame:
     """Type and check ``frame``; return a typed copy or raise :class:`DataValidationError`.
 
-    Columns not named by a rule are passed through unchanged.
+    ``typed_file``: the frame comes from a file that stores types (Parquet), whose columns
+    must already have their kind. Columns not named by a rule are passed through unchanged.
     """
     rules = list(rules)
     messages = [
         f"column {r.name!r} is missing ({r.describe()})" for r in rules if r.required and r.name not in frame.columns
     ]
-    typed = frame.copy()
     present = [r for r in rules if r.name in frame.columns]
+    if typed_file:
+        messages.extend(_storage_messages(frame, present))
+        if messages:
+            raise DataValidationError(messages, source)
+    typed = frame.copy()
     for rule in present:
         column, problems = _type_column(frame[rule.name], rule)
         typed[rule.name] = column
@@ -159,6 +186,48 @@ def validate_frame(frame: pd.DataFrame, rules: Iterable[ColumnRule], source: str
     if messages:
         raise DataValidationError(_sorted(messages), source)
     return typed
+
+
+def _stored_kind(series: pd.Series) -> str:
+    """What a typed file's column holds: boolean, number, text, or mixed."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return "number"
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        return "text"
+    kinds = {type(v) for v in series.dropna().tolist()}
+    if not kinds:
+        return "empty"
+    if kinds <= {bool}:
+        return "boolean"
+    if kinds <= {str}:
+        return "text"
+    if kinds <= {int, float}:
+        return "number"
+    return "mixed"
+
+
+_EXPECTED_STORAGE = {
+    "integer": "number",
+    "number": "number",
+    "boolean": "boolean",
+    "category": "text",
+    "string": "text",
+}
+
+
+def _storage_messages(frame: pd.DataFrame, rules: list[ColumnRule]) -> list[str]:
+    """Columns of a typed file stored with another kind than their rule's (one message per column)."""
+    messages = []
+    for rule in rules:
+        stored, expected = _stored_kind(frame[rule.name]), _EXPECTED_STORAGE[rule.kind]
+        if stored not in (expected, "empty"):
+            messages.append(
+                f"column {rule.name!r} is stored as {stored} in the file; {rule.name} {rule.describe()} "
+                f"(a typed file must store it as {expected})"
+            )
+    return messages
 
 
 def _row_and_field(message: str) -> tuple[str, str]:
@@ -249,6 +318,12 @@ def _pandera_schema(rules: list[ColumnRule]) -> pa.DataFrameSchema:
             checks.append(pa.Check.in_range(rule.minimum, rule.maximum, error=rule.describe()))
         if rule.kind == "string":
             checks.append(pa.Check(lambda s: s.str.len() > 0, element_wise=False, error=rule.describe()))
+        if rule.pattern is not None:
+            checks.append(pa.Check.str_matches(rule.pattern, error=rule.describe()))
+        if rule.unique:
+            checks.append(
+                pa.Check(lambda s: ~s.duplicated(keep=False), element_wise=False, error="appears more than once")
+            )
         columns[rule.name] = pa.Column(checks=checks, nullable=rule.nullable, required=False, name=rule.name)
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 

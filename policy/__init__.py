@@ -38,6 +38,7 @@ from policy.catalogue import (
     load_catalogue,
 )
 from policy.dates import add_months, add_months_array
+from policy.override_reasons import OVERRIDE_REASON_CODES, OVERRIDE_REASONS, reason_label_fr
 from policy.recommendation import Recommendation, recommend, recommend_frame
 from policy.staffing import PACKAGED_STAFFING, SCENARIOS, Staffing, StaffingError, load_staffing
 
@@ -46,6 +47,8 @@ __all__ = [
     "EPISODE_COLUMNS",
     "GROUP_COLUMNS",
     "MODALITIES",
+    "OVERRIDE_REASONS",
+    "OVERRIDE_REASON_CODES",
     "PACKAGED_CATALOGUE",
     "PACKAGED_STAFFING",
     "PARCOURS",
@@ -71,6 +74,7 @@ __all__ = [
     "load_staffing",
     "parse_agency_config",
     "propose_track",
+    "reason_label_fr",
     "recommend",
     "recommend_frame",
     "summary_path",

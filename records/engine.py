@@ -13,6 +13,7 @@ concurrent migrations are serialised by an advisory lock.
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from pathlib import Path
 from typing import IO, Any
@@ -22,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
-from records.entities import StoreError
+from records.faults import store_error
 from records.validation import json_dumps
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "alembic_config",
     "lock_for_migration",
     "make_engine",
+    "private_database_files",
     "upgrade_database",
 ]
 
@@ -58,7 +60,9 @@ def make_engine(url: str) -> Engine:
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_database_files(path)
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -83,6 +87,30 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
     return engine
+
+
+#: Files SQLite keeps beside a database (they hold recent writes too), and the writers' lock.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal", ".write-lock")
+
+
+def private_database_files(path: Path) -> None:
+    """Create a SQLite database file readable by its owner only (0600), or tighten an existing one.
+
+    SQLite gives its write-ahead log and shared-memory files the database file's permissions,
+    so a private database file keeps them private too. Files of another owner are left alone.
+    """
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
+        try:
+            info = candidate.stat()
+            if info.st_mode & 0o077 and info.st_uid == os.geteuid():
+                os.chmod(candidate, 0o600)
+        except OSError:  # absent, or not ours to change (e.g. immutable): SQLite will say what it can do
+            continue
 
 
 def lock_for_migration(conn: Connection) -> None:
@@ -173,8 +201,8 @@ class WriteLock:
         self._thread_lock.acquire()
         if self._path is not None:
             try:
-                if self._file is None:
-                    self._file = open(self._path, "a+b")  # kept open for the store's life: closed by close()
+                if self._file is None:  # kept open for the store's life: closed by close()
+                    self._file = os.fdopen(os.open(self._path, os.O_CREAT | os.O_RDWR | os.O_APPEND, 0o600), "a+b")
                 fcntl.flock(self._file, fcntl.LOCK_EX)
             except BaseException:
                 self._thread_lock.release()
@@ -194,20 +222,29 @@ class WriteLock:
             self._file = None
 
 
+def connect_database(url: str) -> tuple[Engine, Engine, WriteLock]:
+    """The engine, its writing twin and the writers' lock over ``url``, not yet migrated."""
+    engine = make_engine(url)
+    return engine, engine.execution_options(**{WRITE_OPTION: True}), WriteLock(url)
+
+
+def migrate_or_dispose(engine: Engine) -> None:
+    """Migrate ``engine``'s database to head; on failure dispose of it and raise :class:`StoreError`."""
+    try:
+        upgrade_database(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise store_error(exc, doing="open") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+
+
 def open_database(url: str) -> tuple[Engine, Engine, WriteLock]:
     """The engine, its writing twin and the writers' lock over ``url``, migrated to head.
 
     :class:`StoreError` if the database cannot be opened or migrated (nothing is left open).
     """
-    engine = make_engine(url)
-    write_engine = engine.execution_options(**{WRITE_OPTION: True})
-    write_lock = WriteLock(url)
-    try:
-        upgrade_database(engine)
-    except DBAPIError as exc:
-        engine.dispose()
-        raise StoreError(f"could not open or migrate the decisions database ({type(exc.orig).__name__})") from exc
-    except BaseException:
-        engine.dispose()
-        raise
+    engine, write_engine, write_lock = connect_database(url)
+    migrate_or_dispose(engine)
     return engine, write_engine, write_lock

@@ -55,7 +55,17 @@ class DecisionConflict(Conflict):
 
 
 class StoreError(Unavailable):
-    """Another integrity or database problem (duplicate id, database unavailable...)."""
+    """Another integrity or database problem (duplicate id, database unavailable...).
+
+    ``kind`` says what is wrong in a word a client can act on (``read-only``, ``full``,
+    ``unreachable``, ``busy``, ``unavailable``, ``integrity``); ``cause`` is the database's own
+    primary message (never a row's values), for the log.
+    """
+
+    def __init__(self, message: str, *, kind: str = "unavailable", cause: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,13 @@ class DecisionRecord:
     created_at: dt.datetime
     #: The need the person named themself (a need code or ``UNKNOWN``); None if not asked.
     person_view_need: str | None = None
+    #: The authenticated subject who recorded it (None: recorded before authors were kept).
+    actor: str | None = None
+    #: The advisor an admin acted for (None when the advisor acted themself).
+    on_behalf_of: str | None = None
+    on_behalf_reason: str | None = None
+    #: The coded reason of an override (``policy.OVERRIDE_REASONS``; None for a confirmation).
+    reason_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InvalidInput
-from features.api_models import ID_PATTERN
+from core.text import ID_PATTERN
 from features.schema import NEED_CODES, TIER_CODES
 from features.validation import ColumnRule, DataValidationError, validate_frame
 from policy.draw import ARMS

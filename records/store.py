@@ -20,6 +20,8 @@ check-then-insert in Python. SQLite and PostgreSQL settings: :mod:`records.engin
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,12 +29,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from core.config import get_settings
 from features.schema import NEED_CODES, PERSON_VIEW_CODES, TIER_CODES
 from records.contests import ContestsMixin
-from records.engine import open_database
+from records.engine import connect_database, migrate_or_dispose
 from records.entities import (
     DecisionConflict,
     DecisionNotFound,
@@ -42,8 +44,17 @@ from records.entities import (
     SuggestionRecord,
     suggested_need,
 )
-from records.tables import decisions, suggestions
-from records.validation import decision_record, now_utc, require_id, require_json_object, suggestion_row
+from records.faults import free_space_error, store_error
+from records.tables import decisions, store_health, suggestions
+from records.validation import (
+    decision_record,
+    now_utc,
+    require_id,
+    require_json_object,
+    require_reason_code,
+    require_safe_text,
+    suggestion_row,
+)
 
 __all__ = ["ACTIONS", "DecisionStore"]
 
@@ -53,6 +64,8 @@ UNKNOWN_NEED = "UNKNOWN"
 
 _REVISION_ATTEMPTS = 5
 _IN_CHUNK = 500
+#: With ``open_later``, how often a store that could not be opened tries again.
+REOPEN_INTERVAL_S = 1.0
 
 
 class DecisionStore(ContestsMixin):
@@ -61,9 +74,47 @@ class DecisionStore(ContestsMixin):
     Contests and their outcomes: :class:`records.contests.ContestsMixin`.
     """
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, open_later: bool = False) -> None:
+        """Open (and migrate) the store at ``url`` (default: the settings' ``db_url``).
+
+        With ``open_later``, a database that cannot be opened now does not raise: each call raises
+        :class:`StoreError` until an attempt (one per :data:`REOPEN_INTERVAL_S` at most) succeeds,
+        so a server starts, says it is not ready, and recovers by itself once the database is fixed.
+        """
         self.url = url or get_settings().db_url
-        self._engine, self._write_engine, self._write_lock = open_database(self.url)
+        self._engine, self._write_engine, self._write_lock = connect_database(self.url)
+        self._open_error: StoreError | None = None
+        self._open_attempted = 0.0
+        self._open_lock = threading.Lock()
+        try:
+            self._migrate()
+        except StoreError as exc:
+            if not open_later:
+                self.dispose()
+                raise
+            self._open_error = exc
+        except BaseException:
+            self.dispose()
+            raise
+
+    def _migrate(self) -> None:
+        self._open_attempted = time.monotonic()
+        migrate_or_dispose(self._engine)
+
+    def _ensure_open(self) -> None:
+        if self._open_error is None:
+            return
+        with self._open_lock:
+            if self._open_error is None:
+                return
+            if time.monotonic() - self._open_attempted < REOPEN_INTERVAL_S:
+                raise self._open_error
+            try:
+                self._migrate()
+            except StoreError as exc:
+                self._open_error = exc
+                raise
+            self._open_error = None
 
     # -- plumbing
 
@@ -73,11 +124,13 @@ class DecisionStore(ContestsMixin):
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        self._ensure_open()
         try:
             with self._engine.begin() as conn:
                 yield conn
         except DBAPIError as exc:
-            raise StoreError(f"decisions database error ({type(exc.orig).__name__})") from exc
+            self._forget_connections(exc)
+            raise store_error(exc, doing="read") from exc
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -87,13 +140,32 @@ class DecisionStore(ContestsMixin):
         handler, which sleeps with back-off and turns concurrent requests (threads or server
         workers) into long tails.
         """
+        self._ensure_open()
         try:
             with self._write_lock, self._write_engine.begin() as conn:
                 yield conn
         except IntegrityError:
             raise
         except DBAPIError as exc:
-            raise StoreError(f"decisions database error ({type(exc.orig).__name__})") from exc
+            self._forget_connections(exc)
+            raise store_error(exc, doing="write") from exc
+
+    def _forget_connections(self, exc: DBAPIError) -> None:
+        """After an operational failure, close the pooled connections so the next call opens new ones
+        (SQLite keeps a file it could not write open read-only for the connection's whole life)."""
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            self._engine.dispose()
+
+    def check_writable(self) -> None:
+        """The readiness probe: commit a one-row write, through the same lock as a decision;
+        :class:`StoreError` (read-only, full...) if the database cannot take it."""
+        with self._write() as conn:
+            conn.execute(sa.update(store_health).where(store_health.c.id == 1).values(checked_at=now_utc()))
+        if (full := free_space_error(self.url)) is not None:
+            raise full
+
+    #: A read transaction, for the audit queries of :mod:`records.audit` and :mod:`records.oversight`.
+    reading = _read
 
     def dispose(self) -> None:
         self._write_lock.close()
@@ -203,11 +275,18 @@ class DecisionStore(ContestsMixin):
         recommendation: dict | None = None,
         milestone_date: dt.date | None = None,
         person_view_need: str | None = None,
+        reason_code: str | None = None,
+        actor: str | None = None,
+        on_behalf_reason: str | None = None,
     ) -> DecisionRecord:
         """Append the advisor's decision on a suggestion.
 
         ``person_view_need`` is the need the person named themself (a need code or
         ``UNKNOWN``), asked before the suggestion was shown; None when it was not asked.
+
+        ``actor`` is who records it (default: ``advisor_id``, the advisor it belongs to); another
+        actor acts on the advisor's behalf, recorded as ``on_behalf_of`` with a required
+        ``on_behalf_reason``. ``reason_code`` (``policy.OVERRIDE_REASONS``) is for overrides only.
 
         The first decision of a suggestion gets ``sequence`` 0. It is *not* checked for in
         Python before inserting: the insert itself is the test, and the UNIQUE
@@ -239,6 +318,18 @@ class DecisionStore(ContestsMixin):
             reason = None
         if action == "override" and reason is None:
             raise ValueError("reason is required (non-empty) when action is override")
+        require_safe_text(reason, "reason")
+        require_reason_code(reason_code, action)
+        actor = advisor_id if actor is None else actor
+        require_id(actor, "actor")
+        on_behalf_of = advisor_id if actor != advisor_id else None
+        if on_behalf_reason is not None and not on_behalf_reason.strip():
+            on_behalf_reason = None
+        if on_behalf_of is not None and on_behalf_reason is None:
+            raise ValueError(f"on_behalf_reason is required when {actor!r} records a decision for {advisor_id!r}")
+        if on_behalf_of is None and on_behalf_reason is not None:
+            raise ValueError("on_behalf_reason is only for a decision recorded on another advisor's behalf")
+        require_safe_text(on_behalf_reason, "on_behalf_reason")
         recommendation = require_json_object(recommendation, "recommendation", optional=True)
         if milestone_date is not None and (
             not isinstance(milestone_date, dt.date) or isinstance(milestone_date, dt.datetime)
@@ -257,6 +348,10 @@ class DecisionStore(ContestsMixin):
                 "recommendation": recommendation,
                 "milestone_date": milestone_date,
                 "person_view_need": person_view_need,
+                "actor": actor,
+                "on_behalf_of": on_behalf_of,
+                "on_behalf_reason": on_behalf_reason,
+                "reason_code": reason_code,
             }
             try:
                 with self._write() as conn:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from records.validation import aware_utc
 
-__all__ = ["UTCDateTime", "contest_outcomes", "contests", "decisions", "metadata", "suggestions"]
+__all__ = ["UTCDateTime", "contest_outcomes", "contests", "decisions", "metadata", "store_health", "suggestions"]
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -50,6 +50,7 @@ suggestions = sa.Table(
     sa.Column("input_hash", sa.String(128), nullable=False),
     sa.Column("output", sa.JSON(), nullable=False),
     sa.Column("explanation", sa.JSON(), nullable=False),
+    sa.Index("ix_suggestions_agency_id_created_at", "agency_id", "created_at"),
 )
 
 decisions = sa.Table(
@@ -69,6 +70,11 @@ decisions = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     # Revision 0004: the need the person named themself (a need code, UNKNOWN, or NULL).
     sa.Column("person_view_need", sa.String(32), nullable=True),
+    # Revision 0006: who really acted, for whom, and the coded reason of an override.
+    sa.Column("actor", sa.String(128), nullable=True, index=True),
+    sa.Column("on_behalf_of", sa.String(128), nullable=True),
+    sa.Column("on_behalf_reason", sa.Text(), nullable=True),
+    sa.Column("reason_code", sa.String(32), nullable=True),
     sa.UniqueConstraint("suggestion_id", "sequence", name="uq_decisions_suggestion_id_sequence"),
     sa.Index("ix_decisions_advisor_id_created_at", "advisor_id", "created_at"),
 )
@@ -95,4 +101,12 @@ contest_outcomes = sa.Table(
     sa.Column("decided_by", sa.String(128), nullable=False),
     sa.Column("revision_decision_id", sa.String(36), sa.ForeignKey("decisions.decision_id"), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+#: One row, rewritten by the readiness probe (:meth:`records.DecisionStore.check_writable`).
+store_health = sa.Table(
+    "store_health",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("checked_at", UTCDateTime(), nullable=False),
 )

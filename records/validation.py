@@ -10,7 +10,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from core.text import SAFE_TEXT_RULE, unsafe_characters
 from models.suggestion import Suggestion
+from policy import OVERRIDE_REASON_CODES
 from records.entities import STORED_FIELDS, DecisionRecord, suggestion_from_row
 
 MAX_ID_LENGTH = 128
@@ -41,6 +43,27 @@ def require_id(value: Any, name: str, *, optional: bool = False) -> str | None:
     if len(value) > MAX_ID_LENGTH:
         raise ValueError(f"{name} must be at most {MAX_ID_LENGTH} characters")
     return value
+
+
+def require_safe_text(value: str | None, name: str) -> None:
+    """Free text the records keep: no control or bidirectional characters (:mod:`core.text`)."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string")
+    bad = unsafe_characters(value)
+    if bad:
+        raise ValueError(f"{name} contains {', '.join(bad)}: {SAFE_TEXT_RULE}")
+
+
+def require_reason_code(code: str | None, action: str) -> None:
+    """A coded override reason: one of ``policy.OVERRIDE_REASON_CODES``, and for overrides only."""
+    if code is None:
+        return
+    if code not in OVERRIDE_REASON_CODES:
+        raise ValueError(f"reason_code must be one of {', '.join(OVERRIDE_REASON_CODES)} (got {code!r})")
+    if action != "override":
+        raise ValueError("reason_code is for an override only (a confirmation has no override reason)")
 
 
 def require_json_object(value: Any, name: str, *, optional: bool = False) -> dict | None:
@@ -129,4 +152,8 @@ def decision_record(row: Mapping[Any, Any]) -> DecisionRecord:
         milestone_date=row["milestone_date"],
         created_at=row["created_at"],
         person_view_need=row.get("person_view_need"),
+        actor=row.get("actor"),
+        on_behalf_of=row.get("on_behalf_of"),
+        on_behalf_reason=row.get("on_behalf_reason"),
+        reason_code=row.get("reason_code"),
     )

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -64,7 +64,12 @@ class Advisory:
     """
 
     def __init__(
-        self, model: SegmentationModel, model_version: str, store: DecisionStore, catalogue: Catalogue | None = None
+        self,
+        model: SegmentationModel,
+        model_version: str,
+        store: DecisionStore,
+        catalogue: Catalogue | None = None,
+        known_advisor: Callable[[str], bool] | None = None,
     ) -> None:
         self.model = model
         self.model_version = model_version
@@ -72,6 +77,8 @@ class Advisory:
         self.experiment = ExperimentRecords(store)
         self.catalogue = catalogue or load_catalogue()
         self._policy_fields = policy_fields(self.catalogue)
+        #: Whether an advisor id belongs to someone (an admin may act only for a real advisor).
+        self.known_advisor = known_advisor or (lambda _subject: False)
         #: Inputs the model needs (split on, never seen missing in training): see models.inputs.
         spec = model.spec
         self.inputs: InputRequirements = input_requirements(
@@ -148,12 +155,38 @@ class Advisory:
         return recommend(need, tier, record, when, self.catalogue)
 
     # -- decisions ----------------------------------------------------------------------
+    def _authorship(self, decision: Mapping[str, Any], principal: Principal) -> str | None:
+        """Check who may record this decision; return the admin's reason when acting for an advisor.
+
+        The author of a decision is always the authenticated subject. An advisor decides only
+        as themself. An admin naming another advisor acts for them: that advisor must exist (a
+        usable advisor token) and the admin must say why; the record keeps both.
+        """
+        advisor_id = decision["advisor_id"]
+        behalf_reason = (decision.get("on_behalf_reason") or "").strip() or None
+        if advisor_id == principal.subject:
+            if behalf_reason is not None:
+                raise InvalidInput("on_behalf_reason is only for an admin recording a decision for another advisor")
+            return None
+        if principal.role is not Role.ADMIN:
+            raise Forbidden(
+                f"advisor_id {advisor_id!r} is not you ({principal.subject!r}): "
+                "an advisor records decisions only as themself"
+            )
+        if not self.known_advisor(advisor_id):
+            raise InvalidInput(f"advisor_id {advisor_id!r} is not a known advisor: an admin may act only for one")
+        if behalf_reason is None:
+            raise InvalidInput(
+                f"on_behalf_reason is required: say why you record this decision for advisor {advisor_id!r}"
+            )
+        return behalf_reason
+
     def decide(self, decision: Mapping[str, Any], principal: Principal, today: date | None = None) -> DecisionRecord:
-        """Record an advisor's confirmation or override (append-only)."""
-        if principal.role is not Role.ADMIN and decision["advisor_id"] != principal.subject:
-            raise Forbidden(f"advisor_id {decision['advisor_id']!r} is not the signed-in advisor")
+        """Record an advisor's confirmation or override (append-only), authored by ``principal``."""
+        behalf_reason = self._authorship(decision, principal)
         suggestion = self.store.get_suggestion(decision["suggestion_id"])
-        self._check_owner(suggestion, principal)
+        acting_as = principal if behalf_reason is None else Principal(decision["advisor_id"], Role.ADVISOR)
+        self._check_owner(suggestion, acting_as)
         if any(c.outcome is None for c in self.store.contests_for(suggestion.suggestion_id)):
             raise Conflict(
                 f"suggestion_id {suggestion.suggestion_id!r} is contested and being re-examined by another advisor: "
@@ -161,6 +194,16 @@ class Advisory:
             )
         suggested = suggestion.suggestion
         suggested_need, suggested_tier = suggested.need_code, suggested.tier
+        if decision["action"] == "confirm":
+            for name, given, suggested_value in (
+                ("need", decision.get("need"), suggested_need),
+                ("tier", decision.get("tier"), suggested_tier),
+            ):
+                if given is not None and suggested_value is not None and given != suggested_value:
+                    raise InvalidInput(
+                        f"{name}: a confirmation keeps the suggested {name} ({suggested_value!r}); "
+                        f"to retain {given!r}, send action 'override' with a reason"
+                    )
         final_need = decision.get("need") or suggested_need
         final_tier = decision.get("tier") or suggested_tier
         if final_need is None or final_tier is None:
@@ -186,13 +229,17 @@ class Advisory:
             recommendation=recommendation,
             milestone_date=None if recommendation is None else date.fromisoformat(recommendation["milestone_date"]),
             person_view_need=decision.get("person_view_need"),
+            reason_code=decision.get("reason_code"),
+            actor=principal.subject,
+            on_behalf_reason=behalf_reason,
         )
         log.info(
-            "decision %s (%s) on suggestion %s by %s",
+            "decision %s (%s) on suggestion %s by %s%s",
             record.decision_id,
             record.action,
             record.suggestion_id,
             principal.subject,
+            f" for {record.on_behalf_of}" if record.on_behalf_of else "",
         )
         return record
 
@@ -252,9 +299,13 @@ def decision_to_dict(record: DecisionRecord, person_id: str | None = None) -> di
         "decision_id": record.decision_id,
         "suggestion_id": record.suggestion_id,
         "advisor_id": record.advisor_id,
+        "actor": record.actor,
+        "on_behalf_of": record.on_behalf_of,
+        "on_behalf_reason": record.on_behalf_reason,
         "action": record.action,
         "final_need": record.final_need,
         "final_tier": record.final_tier,
+        "reason_code": record.reason_code,
         "reason": record.reason,
         "revision_of": record.revision_of,
         "created_at": record.created_at.isoformat(timespec="seconds"),

@@ -1,47 +1,116 @@
-"""Request and response models of the API (pydantic; the profile comes from the schema)."""
+"""Request and response models of the API (pydantic; the profile comes from the schema).
+
+Every request model is strict and closed (:class:`Strict`): unknown fields are refused at
+every level, and nothing is coerced (``"yes"``, ``1`` or ``"5"`` are not a boolean or an
+integer). The BentoML service takes these models as its input specs, and the OpenAPI
+document (:mod:`serving.openapi`) is generated from the same classes, so the document and
+the validation cannot drift apart. Response models are closed too, and say which fields
+may be null.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from features.api_models import ID_PATTERN, Profile
+from core.text import SAFE_TEXT_PATTERN
+from features.api_models import ID_PATTERN, Profile, json_int
 from features.schema import NEED_CODES, PERSON_VIEW_CODES, TIER_CODES
 from models.suggestion import Recommendation, Suggestion
+from policy import OVERRIDE_REASON_CODES
 
 MAX_BATCH = 1000
+MAX_REASON = 2000
+#: Suggestion ids: the store's ids (32 hexadecimal digits for the service's own), never free text.
+SUGGESTION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 NeedCode = Literal[NEED_CODES]  # type: ignore[valid-type]
 TierCode = Literal[TIER_CODES]  # type: ignore[valid-type]
 PersonViewCode = Literal[PERSON_VIEW_CODES]  # type: ignore[valid-type]
+ReasonCode = Literal[OVERRIDE_REASON_CODES]  # type: ignore[valid-type]
+RoleName = Literal["advisor", "auditor", "admin", "metrics"]
 
 
-class BatchOut(BaseModel):
+class Strict(BaseModel):
+    """A request body: unknown fields refused, no coercion, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Closed(BaseModel):
+    """A response body: exactly the documented fields."""
+
     model_config = ConfigDict(extra="forbid")
 
-    suggestions: list[Suggestion]
+
+# --------------------------------------------------------------------------- requests
 
 
-class SuggestionRead(Suggestion):
-    """A recorded suggestion as an auditor reads it: who asked, and the hash of the profile."""
+class SuggestIn(Strict):
+    """``POST /suggest``: one profile."""
 
-    advisor_id: str
-    input_hash: str = Field(description="SHA-256 of the canonical profile (the profile itself is never kept)")
+    profile: Profile  # type: ignore[valid-type]
 
 
-class DecisionIn(BaseModel):
-    """An advisor's decision on a suggestion: confirm it, or override the need and/or tier."""
+class SuggestBatchIn(Strict):
+    """``POST /suggest_batch``: up to 1,000 profiles."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    profiles: list[Profile] = Field(min_length=1, max_length=MAX_BATCH)  # type: ignore[valid-type]
 
-    suggestion_id: str = Field(min_length=1, max_length=64)
-    advisor_id: str = Field(pattern=ID_PATTERN)
+
+#: The cross-field rules of a decision, in JSON Schema (checked by :meth:`DecisionIn._rules`).
+_DECISION_RULES: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"action": {"const": "override"}}, "required": ["action"]},
+            "then": {
+                "required": ["reason", "reason_code"],
+                "properties": {"reason": {"type": "string", "pattern": r"\S"}, "reason_code": {"type": "string"}},
+                "anyOf": [
+                    {"required": ["need"], "properties": {"need": {"type": "string"}}},
+                    {"required": ["tier"], "properties": {"tier": {"type": "string"}}},
+                ],
+            },
+            "else": {"properties": {"reason_code": {"type": "null"}}},
+        }
+    ]
+}
+
+
+class DecisionIn(Strict):
+    """An advisor's decision on a suggestion: confirm it, or override the need and/or tier.
+
+    A confirmation keeps the suggested need and tier (it may name them, or give the one a
+    model did not suggest; it has no ``reason_code``). An override gives a need or a tier (or
+    both), a ``reason_code`` and a non-blank ``reason``. ``advisor_id`` must be the
+    authenticated advisor; an admin may name the advisor who holds the case and act for
+    them, with an ``on_behalf_reason``.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_DECISION_RULES)
+
+    suggestion_id: str = Field(pattern=SUGGESTION_ID_PATTERN)
+    advisor_id: str = Field(
+        pattern=ID_PATTERN, description="the advisor the decision belongs to: the signed-in advisor themself"
+    )
     action: Literal["confirm", "override"]
-    need: NeedCode | None = None
-    tier: TierCode | None = None
-    reason: str | None = Field(default=None, max_length=2000)
-    revision: bool = False
+    need: NeedCode | None = Field(default=None, description="override: the need retained")
+    tier: TierCode | None = Field(default=None, description="override: the tier retained")
+    reason_code: ReasonCode | None = Field(default=None, description="override: the coded reason (French list)")
+    reason: str | None = Field(
+        default=None,
+        max_length=MAX_REASON,
+        pattern=SAFE_TEXT_PATTERN,
+        description="override: what happened, in words (printed on the person's report)",
+    )
+    revision: bool = Field(default=False, description="revise the current decision (the history is kept)")
+    on_behalf_reason: str | None = Field(
+        default=None,
+        max_length=MAX_REASON,
+        pattern=SAFE_TEXT_PATTERN,
+        description="admin only: why the admin records this decision for the advisor",
+    )
     person_view_need: PersonViewCode | None = Field(
         default=None,
         description="the need the person named themself, asked before the suggestion was shown "
@@ -49,80 +118,40 @@ class DecisionIn(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _override_needs_a_change_and_a_reason(self) -> DecisionIn:
+    def _rules(self) -> DecisionIn:
         if self.action == "override":
             if self.need is None and self.tier is None:
                 raise ValueError("an override needs a need or a tier (or both)")
             if not (self.reason and self.reason.strip()):
                 raise ValueError("an override needs a reason")
+            if self.reason_code is None:
+                raise ValueError("an override needs a reason_code (one of " + ", ".join(OVERRIDE_REASON_CODES) + ")")
+        elif self.reason_code is not None:
+            raise ValueError("reason_code is for an override (a confirmation has no override reason)")
         return self
 
 
-class DecisionOut(BaseModel):
-    person_id: str | None = Field(default=None, description="the person's pseudonymous id (lists of decisions)")
-    decision_id: str
-    suggestion_id: str
-    advisor_id: str
-    action: str
-    final_need: str
-    final_tier: str
-    reason: str | None
-    revision_of: str | None
-    created_at: str
-    recommendation: Recommendation | None
-    milestone_date: str | None
-    person_view_need: str | None = Field(
-        default=None, description="the need the person named themself (a need code or UNKNOWN); null if not asked"
-    )
+class MyDecisionsIn(Strict):
+    """``POST /my_decisions``."""
+
+    limit: json_int(1, 200) = Field(default=20, description="how many recent decisions (1 to 200)")  # type: ignore[valid-type]
 
 
-class ContestOutcomeOut(BaseModel):
-    outcome: Literal["revised", "maintained"]
-    reason: str
-    decided_by: str
-    revision_decision_id: str | None
-    created_at: str
-
-
-class ContestOut(BaseModel):
-    """A person's contest of a decision, and its re-examination's outcome (null while open)."""
-
-    contest_id: str
-    suggestion_id: str
-    decision_id: str = Field(description="the decision contested (the latest one when the contest was recorded)")
-    person_id: str
-    agency_id: str | None
-    received_on: str = Field(description="the date the contest was received, YYYY-MM-DD")
-    statement: str = Field(description="the person's own words")
-    recorded_by: str
-    created_at: str
-    status: Literal["open", "revised", "maintained"]
-    age_days: int = Field(description="days since the contest was received")
-    may_reexamine: bool = Field(description="whether the caller may record the re-examination's outcome")
-    outcome: ContestOutcomeOut | None
-
-
-class SuggestionHistory(BaseModel):
-    """``GET /suggestions/{id}``: the suggestion, its decisions (oldest first) and its contests."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    suggestion: SuggestionRead
-    decisions: list[DecisionOut]
-    contests: list[ContestOut] = Field(default_factory=list)
+class EmptyIn(Strict):
+    """A request without parameters (``{}``)."""
 
 
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
-class ContestIn(BaseModel):
+class ContestIn(Strict):
     """``POST /contests``: a person's contest of the latest decision on a suggestion."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    suggestion_id: str = Field(min_length=1, max_length=128)
+    suggestion_id: str = Field(pattern=SUGGESTION_ID_PATTERN)
     received_on: str = Field(pattern=_DATE_PATTERN, description="when the contest was received, YYYY-MM-DD")
-    statement: str = Field(min_length=1, max_length=4000, description="the person's own words")
+    statement: str = Field(
+        min_length=1, max_length=4000, pattern=SAFE_TEXT_PATTERN, description="the person's own words"
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> ContestIn:
@@ -132,14 +161,17 @@ class ContestIn(BaseModel):
         return self
 
 
-class ContestOutcomeIn(BaseModel):
+class ContestOutcomeIn(Strict):
     """``POST /contest_outcomes``: another advisor maintains or revises the contested decision."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    contest_id: str = Field(min_length=1, max_length=64)
+    contest_id: str = Field(pattern=SUGGESTION_ID_PATTERN)
     outcome: Literal["revised", "maintained"]
-    reason: str = Field(min_length=1, max_length=2000, description="written for the person: shown on their report")
+    reason: str = Field(
+        min_length=1,
+        max_length=MAX_REASON,
+        pattern=SAFE_TEXT_PATTERN,
+        description="written for the person: shown on their report",
+    )
     need: NeedCode | None = Field(default=None, description="revised: the new need (default: unchanged)")
     tier: TierCode | None = Field(default=None, description="revised: the new tier (default: unchanged)")
 
@@ -154,19 +186,10 @@ class ContestOutcomeIn(BaseModel):
         return self
 
 
-class ContestResolution(BaseModel):
-    """What ``POST /contest_outcomes`` returns: the closed contest and the revision (null if maintained)."""
-
-    contest: ContestOut
-    decision: DecisionOut | None
-
-
-class PathPreviewIn(BaseModel):
+class PathPreviewIn(Strict):
     """``POST /path_preview``: the path a decision with this need and tier would record (nothing is recorded)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    suggestion_id: str = Field(min_length=1, max_length=128)
+    suggestion_id: str = Field(pattern=SUGGESTION_ID_PATTERN)
     need: NeedCode | None = None
     tier: TierCode | None = None
 
@@ -176,6 +199,124 @@ def _check_date(text: str, name: str) -> None:
         dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{name} is not a calendar date: {text!r}") from None
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class BatchOut(Closed):
+    suggestions: list[Suggestion]
+
+
+class SuggestionRead(Suggestion):
+    """A recorded suggestion as an auditor reads it: who asked, and the hash of the profile."""
+
+    advisor_id: str
+    input_hash: str = Field(description="SHA-256 of the canonical profile (the profile itself is never kept)")
+
+
+class DecisionOut(Closed):
+    """A recorded decision."""
+
+    person_id: str | None = Field(default=None, description="the person's pseudonymous id (lists of decisions)")
+    decision_id: str
+    suggestion_id: str
+    advisor_id: str = Field(description="the advisor the decision belongs to")
+    actor: str | None = Field(
+        description="the authenticated subject who recorded it (null: recorded before authors were kept)"
+    )
+    on_behalf_of: str | None = Field(description="the advisor an admin acted for; null when the advisor acted")
+    on_behalf_reason: str | None = Field(description="why the admin acted for the advisor")
+    action: Literal["confirm", "override"]
+    final_need: NeedCode
+    final_tier: TierCode
+    reason_code: ReasonCode | None = Field(description="coded reason of an override (null: confirmation, or older)")
+    reason: str | None
+    revision_of: str | None = Field(description="the decision this one revises (null for a first decision)")
+    created_at: dt.datetime
+    recommendation: Recommendation | None
+    milestone_date: dt.date | None
+    person_view_need: PersonViewCode | None = Field(
+        default=None, description="the need the person named themself (a need code or UNKNOWN); null if not asked"
+    )
+
+
+class ContestOutcomeOut(Closed):
+    outcome: Literal["revised", "maintained"]
+    reason: str
+    decided_by: str
+    revision_decision_id: str | None
+    created_at: dt.datetime
+
+
+class ContestOut(Closed):
+    """A person's contest of a decision, and its re-examination's outcome (null while open)."""
+
+    contest_id: str
+    suggestion_id: str
+    decision_id: str = Field(description="the decision contested (the latest one when the contest was recorded)")
+    person_id: str
+    agency_id: str | None
+    received_on: dt.date = Field(description="the date the contest was received")
+    statement: str = Field(description="the person's own words")
+    recorded_by: str
+    created_at: dt.datetime
+    status: Literal["open", "revised", "maintained"]
+    age_days: int = Field(description="days since the contest was received")
+    may_reexamine: bool = Field(description="whether the caller may record the re-examination's outcome")
+    outcome: ContestOutcomeOut | None
+
+
+class ContestResolution(Closed):
+    """What ``POST /contest_outcomes`` returns: the closed contest and the revision (null if maintained)."""
+
+    contest: ContestOut
+    decision: DecisionOut | None
+
+
+class SuggestionHistory(Closed):
+    """``GET /suggestions/{id}``: the suggestion, its decisions (oldest first) and its contests."""
+
+    suggestion: SuggestionRead
+    decisions: list[DecisionOut]
+    contests: list[ContestOut]
+
+
+class ModelInputs(Closed):
+    """``POST /model_inputs``: what the served model reads."""
+
+    required: list[str] = Field(description="inputs training never saw missing: a profile must give them")
+    may_be_missing: list[str] = Field(description="inputs training saw missing (« non renseigné » allowed)")
+    unused: list[str] = Field(description="profile fields the served model does not use")
+
+
+class WhoAmI(Closed):
+    subject: str
+    role: RoleName
+    model_version: str
+
+
+class ErrorItem(Closed):
+    """One broken rule: where (``loc``: the path to the field), what (``type``) and the rule in words."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+    url: str | None = None
+
+
+class ErrorBody(Closed):
+    """Every 4xx and 5xx body: ``error`` says what is wrong; ``detail`` lists each broken rule of a 400."""
+
+    error: str
+    detail: list[ErrorItem] | None = None
+
+
+class NotReady(Closed):
+    """``GET /readyz`` when the service cannot serve: what is wrong."""
+
+    ready: Literal[False]
+    problems: list[str]
 
 
 ProfileBatch = Annotated[list[Profile], Field(min_length=1, max_length=MAX_BATCH)]  # type: ignore[valid-type]

@@ -44,6 +44,7 @@ from features.schema import (
 )
 from models.card import KNOWN_LIMITS, OVERSIGHT
 from models.suggestion import Explanation, Factor, Recommendation
+from policy import OVERRIDE_REASONS, reason_label_fr
 from records import DecisionRecord, SuggestionRecord
 from records.contests import ContestRecord
 from serving.contests import RECOURSE, outcome_words
@@ -309,6 +310,7 @@ def page_html() -> str:
         needs=list(NEEDS.items()),
         tiers=list(TIERS.items()),
         person_views=list(PERSON_VIEWS.items()),
+        reasons=list(OVERRIDE_REASONS.items()),
         known_limits=[item["fr"] for item in KNOWN_LIMITS] if fields is None else _spec_limits(),
         oversight=[item["fr"] for item in OVERSIGHT],
         example=EXAMPLE_PROFILE if fields is None else _example_for(fields),
@@ -417,6 +419,8 @@ def _decision_view(decision: DecisionRecord | None, history: list[DecisionRecord
         "tier": decision.final_tier,
         "tier_label": TIERS.get(decision.final_tier, decision.final_tier),
         "reason": (decision.reason or "").strip(),
+        "reason_label": reason_label_fr(decision.reason_code) if decision.reason_code else None,
+        "on_behalf": decision.on_behalf_of is not None,
         "date": date_fr(decision.created_at),
         "revised": decision.revision_of is not None or len(history) > 1,
         "parcours": rec.parcours_label_fr if rec else None,

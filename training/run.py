@@ -22,7 +22,7 @@ import pandas as pd
 from mlflow.data.pandas_dataset import from_pandas
 
 from core.config import DEFAULT_EXPERIMENT, PROJECT_ROOT, get_settings
-from features.io import read_table
+from features.io import file_format, read_table
 from features.spec import TrainingSpec, load_spec
 from models.segmentation import TierBands
 from training import baselines, evaluate, registry, report, review_policy, variants
@@ -63,7 +63,7 @@ def git_commit() -> str:
 
 def load_training_data(path: str | Path, spec: TrainingSpec) -> pd.DataFrame:
     """Read and validate a dataset against its spec (every problem reported at once)."""
-    return spec.validate_data(read_table(path), source=str(path))
+    return spec.validate_data(read_table(path), source=str(path), typed_file=file_format(path) == "parquet")
 
 
 def _labels(frame: pd.DataFrame, spec: TrainingSpec) -> tuple[np.ndarray | None, np.ndarray | None]:

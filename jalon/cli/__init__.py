@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from jalon.cli import batch, data, experiment, models, plan, serve, ui
+from jalon.cli import batch, data, experiment, models, oversight, plan, serve, ui
 
 app = typer.Typer(
     help="Jalon: explained need and employability suggestions that advisors confirm or override.",
@@ -19,6 +19,6 @@ app = typer.Typer(
 app.add_typer(data.data_app, name="data")
 app.add_typer(experiment.experiment_app, name="experiment")
 app.add_typer(experiment.outcomes_app, name="outcomes")
-for group in (models.app, batch.app, plan.app, serve.app, ui.app):
+for group in (models.app, batch.app, plan.app, serve.app, ui.app, oversight.app):
     for info in group.registered_commands:
         app.registered_commands.append(info)

@@ -76,16 +76,17 @@ def data_validate(
     ] = False,
 ) -> None:
     """Check a data file against the profile schema or a spec: a summary per column and rule, then the rows."""
-    from features.io import DataFileError, read_table
+    from features.io import DataFileError, file_format, read_table
     from features.spec import SpecError, load_spec
     from features.validation import SUMMARY_FIRST_ROWS, DataValidationError, profile_rules, validate_frame
 
     try:
         frame = read_table(path)
+        typed_file = file_format(path) == "parquet"
         if spec is None:
-            validate_frame(frame, profile_rules(labels=labels), source=str(path))
+            validate_frame(frame, profile_rules(labels=labels), source=str(path), typed_file=typed_file)
         else:
-            load_spec(spec).validate_data(frame, source=str(path), labels=labels)
+            load_spec(spec).validate_data(frame, source=str(path), labels=labels, typed_file=typed_file)
     except DataValidationError as exc:
         for line in exc.summary():
             out.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -45,7 +45,12 @@
     [/already has a decision/i, "Cette suggestion a déjà une décision\u202f: enregistrez une révision."],
     [/no such suggestion/i, "Cette suggestion est introuvable."],
     [/only their own/i, "Vous ne pouvez consulter ou décider que vos propres suggestions."],
-    [/is not the signed-in advisor/i, "La décision doit être enregistrée au nom du conseiller connecté."],
+    [/an advisor records decisions only as themself/i, "La décision doit être enregistrée au nom de la personne connectée."],
+    [/needs a reason_code/i, "Choisissez un type de motif."],
+    [/decisions store unavailable \(the database is read-only\)/i, "Le registre des décisions est en lecture seule\u202f: rien n'a été enregistré. Réessayez plus tard ou prévenez l'assistance."],
+    [/decisions store unavailable \(the database disk is full\)/i, "Le disque du registre des décisions est plein\u202f: rien n'a été enregistré. Réessayez plus tard ou prévenez l'assistance."],
+    [/decisions store unavailable/i, "Le registre des décisions est momentanément indisponible\u202f: rien n'a été enregistré. Réessayez dans quelques instants."],
+    [/authentication is unavailable/i, "La vérification des jetons est momentanément indisponible. Réessayez dans quelques instants."],
     [/required by the served model/i, "Information obligatoire pour ce modèle\u202f: il ne l'a jamais vue manquer à l'apprentissage."],
     [/being re-examined/i, "Cette décision est contestée et en cours de réexamen par un autre conseiller."],
     [/already has an open contest/i, "Une contestation de cette décision est déjà en cours de réexamen."],
@@ -86,6 +91,9 @@
       case 403: return "Votre rôle ne permet pas cette action.";
       case 404: return "Introuvable.";
       case 409: return "Conflit\u202f: la demande a déjà été traitée.";
+      case 413: return "La demande est trop volumineuse.";
+      case 415: return "Le service n'a pas compris la demande (format non pris en charge).";
+      case 503: return "Le service est momentanément indisponible\u202f: rien n'a été enregistré. Réessayez dans quelques instants.";
       default: return "Le service a rencontré une erreur (" + err.status + "). Réessayez.";
     }
   }

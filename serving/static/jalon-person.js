@@ -104,7 +104,8 @@
       body.appendChild(el("tr", { "data-decision-id": d.decision_id, "data-suggestion-id": d.suggestion_id }, [
         el("td", { text: F.dateTimeFr(d.created_at) }),
         el("td", {}, [el("strong", { className: "person", text: d.person_id || "—" })]),
-        el("td", { text: (d.action === "confirm" ? "Confirmée" : "Modifiée") + (d.revision_of ? " (révision)" : "") }),
+        el("td", { text: (d.action === "confirm" ? "Confirmée" : "Modifiée") + (d.revision_of ? " (révision)" : "") +
+          (d.on_behalf_of ? " — saisie par " + d.actor + " pour vous" : "") }),
         el("td", { text: App.needLabel(d.final_need) }),
         el("td", { text: App.tierLabel(d.final_tier) }),
         el("td", { text: F.dateFr(d.milestone_date) }),

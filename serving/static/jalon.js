@@ -25,6 +25,8 @@
   var NEED_LABELS = Object.fromEntries(labels.needs);
   var TIER_LABELS = Object.fromEntries(labels.tiers);
   var VIEW_LABELS = Object.fromEntries(labels.person_views);
+  var REASON_LABELS = Object.fromEntries(labels.reasons);
+
   var EXAMPLE = JSON.parse($("jalon-example").textContent);
   var pct = F.pct, dateFr = F.dateFr;
 
@@ -344,6 +346,7 @@
     $("override-tier").value = "";
     $("override-reason").value = "";
     $("override-reason").removeAttribute("aria-invalid");
+    $("override-reason-code").value = "";
     show($("override-fields"), false);
     show($("override-preview"), false);
     clearDecisionErrors();
@@ -353,7 +356,7 @@
     clear($("decision-error-list"));
     show($("decision-errors"), false);
     show($("decision-server-message"), false);
-    ["override-reason", "override-need", "override-tier"].forEach(function (id) { $(id).removeAttribute("aria-invalid"); });
+    ["override-reason", "override-reason-code", "override-need", "override-tier"].forEach(function (id) { $(id).removeAttribute("aria-invalid"); });
   }
 
   function showDecisionErrors(messages, serverMessage, focusId) {
@@ -401,6 +404,7 @@
     if (state.personView) decision.person_view_need = state.personView;
     if (action === "override") {
       var need = $("override-need").value, tier = $("override-tier").value, reason = $("override-reason").value.trim();
+      var reasonCode = $("override-reason-code").value;
       var problems = [], focusId = null;
       var suggestedNeed = s.need && s.need.code, suggestedTier = s.employability && s.employability.tier;
       if (!need && !tier) {
@@ -411,6 +415,11 @@
         problems.push("Le besoin et le palier choisis sont ceux de la suggestion\u202f: choisissez « Confirmer », ou changez l'un des deux.");
         focusId = "override-need";
       }
+      if (!reasonCode) {
+        problems.push("Choisissez un type de motif.");
+        $("override-reason-code").setAttribute("aria-invalid", "true");
+        focusId = focusId || "override-reason-code";
+      }
       if (!reason) {
         problems.push("Un motif est obligatoire pour modifier la suggestion.");
         $("override-reason").setAttribute("aria-invalid", "true");
@@ -419,6 +428,7 @@
       if (problems.length) { showDecisionErrors(problems, "", focusId); return; }
       if (need) decision.need = need;
       if (tier) decision.tier = tier;
+      decision.reason_code = reasonCode;
       decision.reason = reason;
     }
     var button = $("submit-decision");
@@ -450,7 +460,9 @@
       " le " + F.dateTimeFr(d.created_at));
     row("Besoin retenu", needLabel(d.final_need));
     row("Palier retenu", tierLabel(d.final_tier));
+    if (d.reason_code) row("Type de motif", REASON_LABELS[d.reason_code] || d.reason_code);
     if (d.reason) row("Motif", d.reason);
+    if (d.on_behalf_of) row("Saisie par", d.actor + " (administration), pour " + d.on_behalf_of + "\u202f: " + (d.on_behalf_reason || ""));
     var rec = d.recommendation || {}, track = !d.recommendation && state.suggestion ? state.suggestion.track_proposal : null;
     row(track ? "Accompagnement proposé (modèle 2)" : "Parcours", track ? track.track_label_fr : [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
     if (rec.objective_fr) row("Objectif", rec.objective_fr);

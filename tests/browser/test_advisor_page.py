@@ -192,9 +192,12 @@ def test_override_without_reason_is_refused(page, jalon_server, screenshots):
     page.click("#submit-decision")
     page.wait_for_selector("#decision-errors:not([hidden])")
     assert "Un motif est obligatoire" in page.inner_text("#decision-errors")
+    assert "Choisissez un type de motif" in page.inner_text("#decision-errors")
     assert page.get_attribute("#override-reason", "aria-invalid") == "true"
+    assert page.get_attribute("#override-reason-code", "aria-invalid") == "true"
     page.locator(".decision").screenshot(path=str(screenshots / "override-without-reason.png"))
     assert sent == []
+    page.select_option("#override-reason-code", "NEW_INFORMATION")
 
     # Whitespace is not a reason either.
     page.fill("#override-reason", "   ")
@@ -232,6 +235,7 @@ def test_override_with_reason_is_stored_and_reported(page, jalon_server, screens
     page.check("#action-override")
     page.select_option("#override-need", new_need)
     page.select_option("#override-tier", new_tier)
+    page.select_option("#override-reason-code", "PERSON_PROJECT")
     page.fill("#override-reason", reason)
     with page.expect_response("**/decisions") as info:
         page.click("#submit-decision")
@@ -243,6 +247,7 @@ def test_override_with_reason_is_stored_and_reported(page, jalon_server, screens
     assert NEEDS[new_need] in result
     assert f"{new_tier} — " in result
     assert reason in result
+    assert "Projet professionnel exprimé par la personne" in result
     assert "Jalon" in result
     assert out["milestone_date"][:4] in result
 
@@ -250,11 +255,13 @@ def test_override_with_reason_is_stored_and_reported(page, jalon_server, screens
     decisions = decisions_for(jalon_server, s["suggestion_id"])
     assert len(decisions) == 1
     d = decisions[0]
-    assert (d.action, d.final_need, d.final_tier, d.reason, d.advisor_id) == (
+    assert (d.action, d.final_need, d.final_tier, d.reason, d.reason_code, d.advisor_id, d.actor) == (
         "override",
         new_need,
         new_tier,
         reason,
+        "PERSON_PROJECT",
+        jalon_server.advisor,
         jalon_server.advisor,
     )
     assert d.decision_id == out["decision_id"]

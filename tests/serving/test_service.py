@@ -65,6 +65,7 @@ def test_decisions_are_recorded_with_history(server, records) -> None:
             "action": "override",
             "need": "TRAINING",
             "tier": "C",
+            "reason_code": "PERSON_PROJECT",
             "reason": "Projet de formation confirmé en entretien",
             "revision": True,
         },
@@ -90,13 +91,14 @@ def test_roles(server, records) -> None:
         server, "/decisions", {"suggestion_id": sid, "advisor_id": "advisor-1", "action": "confirm"}, token="advisor2"
     )
     assert other.status_code == 403
-    for open_path in ("/livez", "/readyz", "/metrics", "/docs.json"):
+    for open_path in ("/livez", "/readyz", "/docs.json", "/schema.json"):
         assert httpx.get(f"{server.url}{open_path}").status_code == 200, open_path
+    assert httpx.get(f"{server.url}/metrics").status_code == 401
 
 
 def test_metrics_count_requests(server, records) -> None:
     call(server, "/suggest", {"profile": records[4]})
-    metrics = httpx.get(f"{server.url}/metrics").text
+    metrics = call(server, "/metrics", method="GET", token="auditor").text
     assert "suggest" in metrics
     assert "request" in metrics
 
@@ -160,7 +162,7 @@ def test_no_profile_value_in_logs(server, records) -> None:
     bad = {**profile, "experience_years": bad_marker, "age": 999}
     assert call(server, "/suggest", {"profile": bad}).status_code == 400
     logs = server.logs()
-    assert "Exception on /suggest" in logs  # the bad request was logged...
+    assert "client error 400 on /suggest" in logs  # the bad request was logged...
     assert str(marker) not in logs
     assert str(bad_marker) not in logs
     assert "input_value" not in logs

@@ -51,13 +51,15 @@ def served_env(home: Path, bento_tag: str, **extra: str) -> dict[str, str]:
 
 @dataclass
 class ServerProcess:
-    """A server subprocess answering ``GET /readyz`` on ``port`` once it is up."""
+    """A server subprocess answering ``GET /readyz`` (or ``ready_path``) on ``port`` once it is up."""
 
     command: list[str]
     env: dict[str, str]
     port: int
     log_path: Path
     name: str = "server"
+    #: The route whose 200 says the server is up (``/livez`` for a server meant to start not ready).
+    ready_path: str = "/readyz"
     process: subprocess.Popen | None = None
     _log: IO[str] | None = field(default=None, repr=False)
 
@@ -80,7 +82,7 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early ({self.process.returncode}):\n{self.logs()[-4000:]}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.ready_path}", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
