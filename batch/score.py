@@ -307,7 +307,9 @@ def validated_chunks(
     offset = 0
     chunks = iter_table(data, chunk_rows=chunk_rows)
     typed_file = file_format(data) == "parquet"
-    seen: set[str] = set()  # person ids of the chunks before: a person appears once in a file
+    # A person appears once in a file: the ids of the chunks before (the rule's unique column).
+    person = next((r.name for r in rules if r.unique), None)
+    seen: set[str] = set()
     while True:
         try:
             chunk = next(chunks)
@@ -321,11 +323,11 @@ def validated_chunks(
             typed = validate_frame(chunk, rules, source=str(data), typed_file=typed_file)
         except DataValidationError as exc:
             raise DataValidationError(_shift_messages(exc.messages, offset), source=str(data)) from None
-        ids = typed["person_id"].tolist()
+        ids = typed[person].tolist() if person is not None and person in typed.columns else []
         repeated = [(i, pid) for i, pid in enumerate(ids) if pid in seen]
         if repeated:
             raise DataValidationError(
-                [f"row {offset + i + 1}: person_id={pid!r} appears more than once" for i, pid in repeated],
+                [f"row {offset + i + 1}: {person}={pid!r} appears more than once" for i, pid in repeated],
                 source=str(data),
             )
         seen.update(ids)

@@ -181,7 +181,7 @@ class ColumnSpec(BaseModel):
             when = f", dans les {plural(months // 12, 'an')}" if months % 12 == 0 else f", dans les {months} mois"
         return f"{quoted(self.display_label)}{when}"
 
-    def rule(self, *, labels: bool = True) -> ColumnRule:
+    def rule(self, *, labels: bool = True, person: bool = False) -> ColumnRule:
         kind = {
             "numeric": "number",
             "integer": "integer",
@@ -190,8 +190,10 @@ class ColumnSpec(BaseModel):
             "string": "string",
             None: "string",
         }[self.type]
+        stored_as = None
         if self.role == "employment_label" and self.type in (None, "boolean", "integer"):
             kind = "boolean"  # a 0/1 integer label is read as false/true, then ``positive`` applies
+            stored_as = "number" if self.type == "integer" else None
         if self.role == "need_label":
             kind = "category"
         codes = tuple(self.categories) if self.categories else None
@@ -201,8 +203,10 @@ class ColumnSpec(BaseModel):
         nullable = self.nullable and self.role not in ("id", "need_label", "employment_label")
         # Ids are pseudonymous (the API's rule); a person has one row.
         pattern = ID_PATTERN if self.role == "id" else None
-        unique = self.role == "id" and self.name == PERSON_ID
-        return ColumnRule(self.name, kind, codes, self.minimum, self.maximum, nullable, required, pattern, unique)
+        unique = self.role == "id" and (person or self.name == PERSON_ID)
+        return ColumnRule(
+            self.name, kind, codes, self.minimum, self.maximum, nullable, required, pattern, unique, stored_as
+        )
 
     def outcome(self, values: pd.Series) -> np.ndarray:
         """The employment label as 0/1 (1 = the positive value), from a validated column."""
@@ -370,7 +374,8 @@ class TrainingSpec(BaseModel):
         columns are checked when present but not required. ``typed_file``: the frame was
         read from a file that stores types (Parquet).
         """
-        rules = [c.rule(labels=labels) for c in self.columns]
+        # The person's column (the first id) holds one row per person, whatever its name.
+        rules = [c.rule(labels=labels, person=c.name == self.person_id) for c in self.columns]
         return validate_frame(frame, rules, source=source, typed_file=typed_file)
 
     def outcome(self, frame: pd.DataFrame) -> np.ndarray:

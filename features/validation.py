@@ -98,6 +98,9 @@ class ColumnRule:
     pattern: str | None = None
     #: Whether a value may appear only once in the file (``person_id``).
     unique: bool = False
+    #: How a typed file stores the column, when not as ``kind`` says (a label declared as 0/1
+    #: integers is read as a boolean but stored as numbers).
+    stored_as: str | None = None
 
     def describe(self) -> str:
         if self.kind == "category" and self.codes:
@@ -221,7 +224,7 @@ def _storage_messages(frame: pd.DataFrame, rules: list[ColumnRule]) -> list[str]
     """Columns of a typed file stored with another kind than their rule's (one message per column)."""
     messages = []
     for rule in rules:
-        stored, expected = _stored_kind(frame[rule.name]), _EXPECTED_STORAGE[rule.kind]
+        stored, expected = _stored_kind(frame[rule.name]), rule.stored_as or _EXPECTED_STORAGE[rule.kind]
         if stored not in (expected, "empty"):
             messages.append(
                 f"column {rule.name!r} is stored as {stored} in the file; {rule.name} {rule.describe()} "

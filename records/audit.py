@@ -10,9 +10,8 @@ Pages are ordered by (suggestion time, id) and follow a *cursor*: an opaque toke
 last row of a page, so that pages do not shift when new suggestions are recorded meanwhile.
 Exports (:func:`iter_rows`) walk the same query without a limit, a chunk at a time.
 
-Contests: when the database has a ``contests`` table with a ``suggestion_id`` column (added
-by the contest feature's own revision), ``has_contest`` is read from it; without that table
-no suggestion has a contest.
+``has_contest``: the person contested a decision on the suggestion (a row of ``contests``,
+open or re-examined).
 """
 
 from __future__ import annotations
@@ -27,11 +26,10 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.engine import Connection
 
 from core.errors import InvalidInput
 from records.store import DecisionStore
-from records.tables import decisions, suggestions
+from records.tables import contests, decisions, suggestions
 
 __all__ = [
     "ACTION_FILTERS",
@@ -50,7 +48,6 @@ ACTION_FILTERS: tuple[str, ...] = ("confirm", "override", "undecided")
 #: The largest page of the JSON listing (exports are not paged).
 MAX_PAGE = 500
 _EXPORT_CHUNK = 1000
-_CONTESTS = "contests"
 
 
 @dataclass(frozen=True)
@@ -141,16 +138,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
 # --------------------------------------------------------------------------- query
 
 
-def _contest_table(conn: Connection) -> sa.TableClause | None:
-    inspector = sa.inspect(conn)
-    if not inspector.has_table(_CONTESTS):
-        return None
-    if "suggestion_id" not in {c["name"] for c in inspector.get_columns(_CONTESTS)}:
-        return None
-    return sa.table(_CONTESTS, sa.column("suggestion_id"))
-
-
-def _query(conn: Connection, filters: AuditFilter) -> sa.Select:
+def _query(filters: AuditFilter) -> sa.Select:
     output = suggestions.c.output
     need = output[("need", "code")].as_string()
     tier = output[("employability", "tier")].as_string()
@@ -166,12 +154,7 @@ def _query(conn: Connection, filters: AuditFilter) -> sa.Select:
     )
     first = decisions.alias("first_decision")
     latest = decisions.alias("latest_decision")
-    contests = _contest_table(conn)
-    contested: sa.ColumnElement[bool] = (
-        sa.exists().where(contests.c.suggestion_id == suggestions.c.suggestion_id)
-        if contests is not None
-        else sa.false()
-    )
+    contested: sa.ColumnElement[bool] = sa.exists().where(contests.c.suggestion_id == suggestions.c.suggestion_id)
     query = sa.select(
         suggestions.c.suggestion_id,
         suggestions.c.created_at,
@@ -296,7 +279,7 @@ def list_page(store: DecisionStore, filters: AuditFilter, *, limit: int = 100, c
         raise InvalidInput(f"limit must be an integer from 1 to {MAX_PAGE} (got {limit!r})")
     after = decode_cursor(cursor) if cursor is not None else None
     with store.reading() as conn:
-        query = _query(conn, filters)
+        query = _query(filters)
         if after is not None:
             query = _after(query, after)
         rows = [_row(r._mapping) for r in conn.execute(query.limit(limit + 1))]
@@ -311,7 +294,7 @@ def iter_rows(store: DecisionStore, filters: AuditFilter) -> Iterator[AuditRow]:
     after: tuple[dt.datetime, str] | None = None
     while True:
         with store.reading() as conn:
-            query = _query(conn, filters)
+            query = _query(filters)
             if after is not None:
                 query = _after(query, after)
             rows = [_row(r._mapping) for r in conn.execute(query.limit(_EXPORT_CHUNK))]

@@ -45,6 +45,21 @@ _STATUS_TEXT = {
 }
 
 
+_BY_SUGGESTION = {"suggestion_id": "$response.body#/suggestion_id"}
+_BY_DECISION = {"decision_id": "$response.body#/decision_id"}
+_LINKS: dict[str, dict[str, Any]] = {
+    "/suggest": {
+        "ReadSuggestion": {"operationId": "read_suggestion", "parameters": _BY_SUGGESTION},
+        "PersonReport": {"operationId": "person_report", "parameters": _BY_SUGGESTION},
+    },
+    "/decisions": {
+        "ReadSuggestion": {"operationId": "read_suggestion", "parameters": _BY_SUGGESTION},
+        "Contract": {"operationId": "contract", "parameters": _BY_DECISION},
+        "ContractPdf": {"operationId": "contract_pdf", "parameters": _BY_DECISION},
+    },
+}
+
+
 def _models(route: Route) -> list[type[BaseModel]]:
     found = []
     response = route.response
@@ -99,13 +114,10 @@ def _operation(route: Route, refs: dict) -> dict[str, Any]:
         "summary": route.summary,
         "responses": {"200": {"description": "OK", "content": _content(route, refs)}},
     }
-    if route.template == "/suggest":
-        # The workflow, for readers and for stateful testing: a suggestion is then read and reported.
-        by_id = {"suggestion_id": "$response.body#/suggestion_id"}
-        operation["responses"]["200"]["links"] = {
-            "ReadSuggestion": {"operationId": "read_suggestion", "parameters": by_id},
-            "PersonReport": {"operationId": "person_report", "parameters": by_id},
-        }
+    links = _LINKS.get(route.template)
+    if links:
+        # The workflow, for readers and for stateful testing: what a response's id leads to.
+        operation["responses"]["200"]["links"] = links
     if route.description:
         operation["description"] = route.description
     if route.roles is None:

@@ -144,11 +144,21 @@ class EmptyIn(Strict):
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
+#: Text that is not blank, in JSON Schema (the validators' ``strip()`` checks).
+_NOT_BLANK = {"type": "string", "pattern": r"\S"}
+
+
 class ContestIn(Strict):
     """``POST /contests``: a person's contest of the latest decision on a suggestion."""
 
+    model_config = ConfigDict(json_schema_extra={"allOf": [{"properties": {"statement": _NOT_BLANK}}]})
+
     suggestion_id: str = Field(pattern=SUGGESTION_ID_PATTERN)
-    received_on: str = Field(pattern=_DATE_PATTERN, description="when the contest was received, YYYY-MM-DD")
+    received_on: str = Field(
+        pattern=_DATE_PATTERN,
+        json_schema_extra={"format": "date"},
+        description="when the contest was received, YYYY-MM-DD (a calendar date)",
+    )
     statement: str = Field(
         min_length=1, max_length=4000, pattern=SAFE_TEXT_PATTERN, description="the person's own words"
     )
@@ -163,6 +173,25 @@ class ContestIn(Strict):
 
 class ContestOutcomeIn(Strict):
     """``POST /contest_outcomes``: another advisor maintains or revises the contested decision."""
+
+    # The cross-field rules of :meth:`_checks`, in JSON Schema.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {"properties": {"reason": _NOT_BLANK}},
+                {
+                    "if": {"properties": {"outcome": {"const": "revised"}}, "required": ["outcome"]},
+                    "then": {
+                        "anyOf": [
+                            {"required": ["need"], "properties": {"need": {"type": "string"}}},
+                            {"required": ["tier"], "properties": {"tier": {"type": "string"}}},
+                        ]
+                    },
+                    "else": {"properties": {"need": {"type": "null"}, "tier": {"type": "null"}}},
+                },
+            ]
+        }
+    )
 
     contest_id: str = Field(pattern=SUGGESTION_ID_PATTERN)
     outcome: Literal["revised", "maintained"]

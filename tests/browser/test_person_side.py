@@ -130,6 +130,7 @@ def test_contract_of_a_decision_as_html_and_pdf(page, jalon_server, screenshots)
     page.check("#action-override")
     page.select_option("#override-need", new_need)
     page.wait_for_selector("#override-preview:not([hidden])")
+    page.select_option("#override-reason-code", "PERSON_PROJECT")
     page.fill("#override-reason", "La personne veut d'abord lever ses freins")
     with page.expect_response("**/decisions") as info:
         page.click("#submit-decision")

@@ -291,17 +291,16 @@ def test_listing_filters_and_pages(store: DecisionStore, outputs) -> None:
         AuditFilter(since=today, until=today - dt.timedelta(days=1))
 
 
-def test_contests_are_read_when_their_table_exists(store: DecisionStore, outputs, url: str) -> None:
+def test_has_contest_filters_on_recorded_contests(store: DecisionStore, outputs) -> None:
     plan = plant(store, outputs)
-    contests = sa.Table("contests", sa.MetaData(), sa.Column("suggestion_id", sa.String(128)))
-    engine = make_engine(url)
-    try:
-        contests.create(engine)
-        with engine.begin() as conn:
-            conn.execute(sa.insert(contests), [{"suggestion_id": plan[3].suggestion_id}])
-    finally:
-        engine.dispose()
-    assert [r.suggestion_id for r in iter_rows(store, AuditFilter(has_contest=True))] == [plan[3].suggestion_id]
+    contested = next(p for p in plan if p.decisions)
+    store.record_contest(
+        suggestion_id=contested.suggestion_id,
+        received_on=dt.datetime.now(UTC).date(),
+        statement="Je ne suis pas d'accord.",
+        recorded_by=contested.advisor,
+    )
+    assert [r.suggestion_id for r in iter_rows(store, AuditFilter(has_contest=True))] == [contested.suggestion_id]
     assert len(list(iter_rows(store, AuditFilter(has_contest=False)))) == len(plan) - 1
 
 
