@@ -30,6 +30,7 @@ from core.config import REGISTERED_MODEL_NAME
 from core.errors import ConfigError
 from core.french import plural, quoted
 from core.text import ID_PATTERN
+from features._spec_yaml import YAML_BOOLEAN_HINT, located, yaml_boolean_problems
 from features.schema import FIELDS, NEED_CODES, Field
 from features.validation import PERSON_ID, ColumnRule, validate_frame
 
@@ -52,9 +53,6 @@ DEFAULT_AUDITED_FEATURES = ("rsa_recipient", "qpv_resident")
 #: The reference profile's spec name (its registered model keeps the historical name) and outcome horizon.
 PROFILE_SPEC_NAME, PROFILE_HORIZON = "profile", "6 months"
 _HORIZON = re.compile(r"^\s*(\d+)\s*(months?|mois|years?|ans?)\s*$", re.IGNORECASE)
-_YAML_BOOLEAN_HINT = (
-    "YAML reads unquoted yes/no/on/off/true/false as booleans: quote the value (for example 'yes') if it is a text code"
-)
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -441,59 +439,21 @@ def default_spec() -> TrainingSpec:
     )
 
 
-def _yaml_boolean_problems(raw: dict[str, Any]) -> list[str]:
-    """Values YAML turned into booleans where the spec expects text (names, codes, labels)."""
-    problems = []
-    for i, column in enumerate(raw.get("columns") or []):
-        if not isinstance(column, dict):
-            continue
-        where = f"columns[{i}]" + (f" ({column['name']!r})" if isinstance(column.get("name"), str) else "")
-        for key in ("name", "label_fr", "description", "unit"):
-            if isinstance(column.get(key), bool):
-                problems.append(f"{where}.{key}: read as the boolean {str(column[key]).lower()}")
-        categories = column.get("categories")
-        if isinstance(categories, list):
-            for j, code in enumerate(categories):
-                if isinstance(code, bool):
-                    problems.append(f"{where}.categories[{j}]: read as the boolean {str(code).lower()}")
-        positive = column.get("positive")
-        values = positive if isinstance(positive, list) else [positive]
-        if column.get("type") == "categorical" and any(isinstance(v, bool) for v in values):
-            problems.append(f"{where}.positive: read as a boolean")
-    return problems
-
-
-def _located(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
-    """A pydantic error location with columns named by name: ``columns[3] ('age').type``."""
-    parts: list[str] = []
-    items = list(loc)
-    if len(items) >= 2 and items[0] == "columns" and isinstance(items[1], int):
-        index = items[1]
-        columns = raw.get("columns") or []
-        name = columns[index].get("name") if index < len(columns) and isinstance(columns[index], dict) else None
-        parts.append(f"columns[{index}]" + (f" ({name!r})" if isinstance(name, str) else ""))
-        items = items[2:]
-    for item in items:
-        parts.append(f"[{item}]" if isinstance(item, int) else f".{item}")
-    text = "".join(parts).lstrip(".")
-    return text or "spec"
-
-
 def parse_spec(raw: Any, origin: str = "spec") -> TrainingSpec:
     """A spec from its parsed YAML or JSON (a mapping); :class:`SpecError` names column and rule."""
     if not isinstance(raw, dict):
         raise SpecError(f"{origin}: a spec is a mapping with 'name' and 'columns'")
-    booleans = _yaml_boolean_problems(raw)
+    booleans = yaml_boolean_problems(raw)
     if booleans:
-        raise SpecError(f"{origin}: invalid spec: " + "; ".join(booleans) + f" ({_YAML_BOOLEAN_HINT})")
+        raise SpecError(f"{origin}: invalid spec: " + "; ".join(booleans) + f" ({YAML_BOOLEAN_HINT})")
     try:
         return TrainingSpec.model_validate(raw)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             message = str(err["msg"]).removeprefix("Value error, ")
-            located = _located(tuple(err["loc"]), raw)
-            problems.append(message if located == "spec" else f"{located}: {message}")
+            where = located(tuple(err["loc"]), raw)
+            problems.append(message if where == "spec" else f"{where}: {message}")
         raise SpecError(f"{origin}: invalid spec: {'; '.join(dict.fromkeys(problems))}") from exc
 
 

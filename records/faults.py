@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from records.entities import StoreError
 
-__all__ = ["KIND_MEANINGS", "SQLITE_MIN_FREE_BYTES", "free_space_error", "store_error"]
+__all__ = ["KIND_MEANINGS", "SQLITE_MIN_FREE_BYTES", "free_space_error", "store_error", "write_error"]
 
 #: A SQLite store is « full » for readiness below this much free disk. A batch of 1,000 explained
 #: suggestions appends about 8 MB to the write-ahead log, and as much again reaches the database
@@ -95,6 +95,20 @@ def store_error(exc: DBAPIError, *, doing: Literal["read", "write", "open"]) -> 
         "open": f"could not open or migrate the decisions database ({KIND_MEANINGS[kind]})",
     }[doing]
     return StoreError(message, kind=kind, cause=_primary_message(orig))
+
+
+def write_error(exc: DBAPIError, url: str) -> StoreError:
+    """The :class:`StoreError` of a failed write. On a full disk SQLite may report another error
+    (a read-only file, an I/O error): the disk is then named, the cause an operator can act on."""
+    error = store_error(exc, doing="write")
+    full = free_space_error(url) if error.kind != "full" else None
+    if full is None:
+        return error
+    return StoreError(
+        f"decisions store unavailable ({KIND_MEANINGS['full']}): nothing was recorded; retry later",
+        kind="full",
+        cause=f"{error.cause}; {full.cause}",
+    )
 
 
 def free_space_error(url: str) -> StoreError | None:

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from core.config import get_settings
-from features.schema import NEED_CODES, PERSON_VIEW_CODES, TIER_CODES
+from features.schema import NEED_CODES
 from records.contests import ContestsMixin
 from records.engine import connect_database, migrate_or_dispose
 from records.entities import (
@@ -44,21 +44,18 @@ from records.entities import (
     SuggestionRecord,
     suggested_need,
 )
-from records.faults import free_space_error, store_error
+from records.faults import free_space_error, store_error, write_error
 from records.tables import decisions, store_health, suggestions
 from records.validation import (
+    ACTIONS,
     decision_record,
+    decision_values,
     now_utc,
-    require_id,
-    require_json_object,
-    require_reason_code,
-    require_safe_text,
     suggestion_row,
 )
 
 __all__ = ["ACTIONS", "DecisionStore"]
 
-ACTIONS: tuple[str, ...] = ("confirm", "override")
 #: The ``by_need`` key of suggestions from a model without a need label.
 UNKNOWN_NEED = "UNKNOWN"
 
@@ -148,7 +145,7 @@ class DecisionStore(ContestsMixin):
             raise
         except DBAPIError as exc:
             self._forget_connections(exc)
-            raise store_error(exc, doing="write") from exc
+            raise write_error(exc, self.url) from exc
 
     def _forget_connections(self, exc: DBAPIError) -> None:
         """After an operational failure, close the pooled connections so the next call opens new ones
@@ -159,10 +156,10 @@ class DecisionStore(ContestsMixin):
     def check_writable(self) -> None:
         """The readiness probe: commit a one-row write, through the same lock as a decision;
         :class:`StoreError` (read-only, full...) if the database cannot take it."""
-        with self._write() as conn:
-            conn.execute(sa.update(store_health).where(store_health.c.id == 1).values(checked_at=now_utc()))
         if (full := free_space_error(self.url)) is not None:
             raise full
+        with self._write() as conn:
+            conn.execute(sa.update(store_health).where(store_health.c.id == 1).values(checked_at=now_utc()))
 
     #: A read transaction, for the audit queries of :mod:`records.audit` and :mod:`records.oversight`.
     reading = _read
@@ -300,59 +297,23 @@ class DecisionStore(ContestsMixin):
         retried (a revision always supersedes whatever is latest when it is written).
         ``revision=True`` on an undecided suggestion records a plain first decision.
         """
-        require_id(suggestion_id, "suggestion_id")
-        require_id(advisor_id, "advisor_id")
-        if action not in ACTIONS:
-            raise ValueError(f"action must be one of {', '.join(ACTIONS)} (got {action!r})")
-        if final_need not in NEED_CODES:
-            raise ValueError(f"final_need must be one of {', '.join(NEED_CODES)} (got {final_need!r})")
-        if final_tier not in TIER_CODES:
-            raise ValueError(f"final_tier must be one of {', '.join(TIER_CODES)} (got {final_tier!r})")
-        if person_view_need is not None and person_view_need not in PERSON_VIEW_CODES:
-            raise ValueError(
-                f"person_view_need must be one of {', '.join(PERSON_VIEW_CODES)} (got {person_view_need!r})"
-            )
-        if reason is not None and not isinstance(reason, str):
-            raise ValueError("reason must be a string")
-        if reason is not None and not reason.strip():
-            reason = None
-        if action == "override" and reason is None:
-            raise ValueError("reason is required (non-empty) when action is override")
-        require_safe_text(reason, "reason")
-        require_reason_code(reason_code, action)
-        actor = advisor_id if actor is None else actor
-        require_id(actor, "actor")
-        on_behalf_of = advisor_id if actor != advisor_id else None
-        if on_behalf_reason is not None and not on_behalf_reason.strip():
-            on_behalf_reason = None
-        if on_behalf_of is not None and on_behalf_reason is None:
-            raise ValueError(f"on_behalf_reason is required when {actor!r} records a decision for {advisor_id!r}")
-        if on_behalf_of is None and on_behalf_reason is not None:
-            raise ValueError("on_behalf_reason is only for a decision recorded on another advisor's behalf")
-        require_safe_text(on_behalf_reason, "on_behalf_reason")
-        recommendation = require_json_object(recommendation, "recommendation", optional=True)
-        if milestone_date is not None and (
-            not isinstance(milestone_date, dt.date) or isinstance(milestone_date, dt.datetime)
-        ):
-            raise ValueError("milestone_date must be a datetime.date (not a datetime)")
+        values = decision_values(
+            suggestion_id=suggestion_id,
+            advisor_id=advisor_id,
+            action=action,
+            final_need=final_need,
+            final_tier=final_tier,
+            reason=reason,
+            recommendation=recommendation,
+            milestone_date=milestone_date,
+            person_view_need=person_view_need,
+            reason_code=reason_code,
+            actor=actor,
+            on_behalf_reason=on_behalf_reason,
+        )
 
         for _attempt in range(_REVISION_ATTEMPTS):
-            row: dict[str, Any] = {
-                "decision_id": str(uuid.uuid4()),
-                "suggestion_id": suggestion_id,
-                "advisor_id": advisor_id,
-                "action": action,
-                "final_need": final_need,
-                "final_tier": final_tier,
-                "reason": reason,
-                "recommendation": recommendation,
-                "milestone_date": milestone_date,
-                "person_view_need": person_view_need,
-                "actor": actor,
-                "on_behalf_of": on_behalf_of,
-                "on_behalf_reason": on_behalf_reason,
-                "reason_code": reason_code,
-            }
+            row: dict[str, Any] = {"decision_id": str(uuid.uuid4()), **values}
             try:
                 with self._write() as conn:
                     self._require_suggestion(conn, suggestion_id)

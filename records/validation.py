@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.text import SAFE_TEXT_RULE, unsafe_characters
+from features.schema import NEED_CODES, PERSON_VIEW_CODES, TIER_CODES
 from models.suggestion import Suggestion
 from policy import OVERRIDE_REASON_CODES
 from records.entities import STORED_FIELDS, DecisionRecord, suggestion_from_row
@@ -77,6 +78,80 @@ def require_json_object(value: Any, name: str, *, optional: bool = False) -> dic
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be JSON-serialisable (no NaN, no non-JSON types)") from exc
     return copy
+
+
+#: What an advisor may do with a suggestion.
+ACTIONS: tuple[str, ...] = ("confirm", "override")
+
+
+def decision_values(
+    *,
+    suggestion_id: str,
+    advisor_id: str,
+    action: str,
+    final_need: str,
+    final_tier: str,
+    reason: str | None,
+    recommendation: dict | None,
+    milestone_date: dt.date | None,
+    person_view_need: str | None,
+    reason_code: str | None,
+    actor: str | None,
+    on_behalf_reason: str | None,
+) -> dict[str, Any]:
+    """The checked values of a decision row (all but its id, sequence, predecessor and time).
+
+    ``actor`` defaults to ``advisor_id``; another actor acts on the advisor's behalf, recorded as
+    ``on_behalf_of``, with a required ``on_behalf_reason``. Blank reasons count as none.
+    """
+    require_id(suggestion_id, "suggestion_id")
+    require_id(advisor_id, "advisor_id")
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(ACTIONS)} (got {action!r})")
+    if final_need not in NEED_CODES:
+        raise ValueError(f"final_need must be one of {', '.join(NEED_CODES)} (got {final_need!r})")
+    if final_tier not in TIER_CODES:
+        raise ValueError(f"final_tier must be one of {', '.join(TIER_CODES)} (got {final_tier!r})")
+    if person_view_need is not None and person_view_need not in PERSON_VIEW_CODES:
+        raise ValueError(f"person_view_need must be one of {', '.join(PERSON_VIEW_CODES)} (got {person_view_need!r})")
+    if reason is not None and not isinstance(reason, str):
+        raise ValueError("reason must be a string")
+    if reason is not None and not reason.strip():
+        reason = None
+    if action == "override" and reason is None:
+        raise ValueError("reason is required (non-empty) when action is override")
+    require_safe_text(reason, "reason")
+    require_reason_code(reason_code, action)
+    actor = advisor_id if actor is None else actor
+    require_id(actor, "actor")
+    on_behalf_of = advisor_id if actor != advisor_id else None
+    if on_behalf_reason is not None and not on_behalf_reason.strip():
+        on_behalf_reason = None
+    if on_behalf_of is not None and on_behalf_reason is None:
+        raise ValueError(f"on_behalf_reason is required when {actor!r} records a decision for {advisor_id!r}")
+    if on_behalf_of is None and on_behalf_reason is not None:
+        raise ValueError("on_behalf_reason is only for a decision recorded on another advisor's behalf")
+    require_safe_text(on_behalf_reason, "on_behalf_reason")
+    recommendation = require_json_object(recommendation, "recommendation", optional=True)
+    if milestone_date is not None and (
+        not isinstance(milestone_date, dt.date) or isinstance(milestone_date, dt.datetime)
+    ):
+        raise ValueError("milestone_date must be a datetime.date (not a datetime)")
+    return {
+        "suggestion_id": suggestion_id,
+        "advisor_id": advisor_id,
+        "action": action,
+        "final_need": final_need,
+        "final_tier": final_tier,
+        "reason": reason,
+        "recommendation": recommendation,
+        "milestone_date": milestone_date,
+        "person_view_need": person_view_need,
+        "actor": actor,
+        "on_behalf_of": on_behalf_of,
+        "on_behalf_reason": on_behalf_reason,
+        "reason_code": reason_code,
+    }
 
 
 def suggestion_row(

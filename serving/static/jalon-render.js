@@ -13,7 +13,10 @@
   var labels = JSON.parse($("jalon-labels").textContent);
   var TIER_LABELS = Object.fromEntries(labels.tiers);
   var SENSITIVE = labels.sensitive || [];
+  var NEED_LABELS = Object.fromEntries(labels.needs);
+  var REASON_LABELS = Object.fromEntries(labels.reasons || []);
   function tierLabel(code) { return code ? code + " — " + (TIER_LABELS[code] || "") : "—"; }
+  function needLabel(code) { return NEED_LABELS[code] || code || "—"; }
 
   function renderNeedBars(need) {
     var list = $("need-bars");
@@ -195,7 +198,27 @@
     else renderRecommendation(byId("recommendation"), s.recommendation, "rec-tech");
   }
 
+  /** A recorded decision as a definition list: what was decided, why, by whom, and the path
+   * (or, in a MODEL_2 agency, the ``track`` proposed). */
+  function renderDecisionFacts(facts, d, track) {
+    clear(facts);
+    function row(term, value) { facts.appendChild(el("dt", { text: term })); facts.appendChild(el("dd", { text: value })); }
+    row("Identifiant", d.decision_id);
+    row("Décision", (d.action === "confirm" ? "Suggestion confirmée" : "Suggestion modifiée") + (d.revision_of ? " (révision)" : "") +
+      " le " + F.dateTimeFr(d.created_at));
+    row("Besoin retenu", needLabel(d.final_need));
+    row("Palier retenu", tierLabel(d.final_tier));
+    if (d.reason_code) row("Type de motif", REASON_LABELS[d.reason_code] || d.reason_code);
+    if (d.reason) row("Motif", d.reason);
+    if (d.on_behalf_of) row("Saisie par", d.actor + " (administration), pour " + d.on_behalf_of + "\u202f: " + (d.on_behalf_reason || ""));
+    var rec = d.recommendation || {};
+    row(track ? "Accompagnement proposé (modèle 2)" : "Parcours", track ? track.track_label_fr : [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
+    if (rec.objective_fr) row("Objectif", rec.objective_fr);
+    row("Jalon « corde de rappel »", dateFr(d.milestone_date || rec.milestone_date));
+  }
+
   window.JalonRender = {
+    decisionFacts: renderDecisionFacts,
     needBars: renderNeedBars,
     tierBand: renderTierBand,
     factors: renderFactors,

@@ -25,7 +25,6 @@
   var NEED_LABELS = Object.fromEntries(labels.needs);
   var TIER_LABELS = Object.fromEntries(labels.tiers);
   var VIEW_LABELS = Object.fromEntries(labels.person_views);
-  var REASON_LABELS = Object.fromEntries(labels.reasons);
 
   var EXAMPLE = JSON.parse($("jalon-example").textContent);
   var pct = F.pct, dateFr = F.dateFr;
@@ -452,21 +451,8 @@
 
   function renderDecision(d, quiet) {
     state.decision = d;
-    var facts = $("decision-facts");
-    clear(facts);
-    function row(term, value) { facts.appendChild(el("dt", { text: term })); facts.appendChild(el("dd", { text: value })); }
-    row("Identifiant", d.decision_id);
-    row("Décision", (d.action === "confirm" ? "Suggestion confirmée" : "Suggestion modifiée") + (d.revision_of ? " (révision)" : "") +
-      " le " + F.dateTimeFr(d.created_at));
-    row("Besoin retenu", needLabel(d.final_need));
-    row("Palier retenu", tierLabel(d.final_tier));
-    if (d.reason_code) row("Type de motif", REASON_LABELS[d.reason_code] || d.reason_code);
-    if (d.reason) row("Motif", d.reason);
-    if (d.on_behalf_of) row("Saisie par", d.actor + " (administration), pour " + d.on_behalf_of + "\u202f: " + (d.on_behalf_reason || ""));
-    var rec = d.recommendation || {}, track = !d.recommendation && state.suggestion ? state.suggestion.track_proposal : null;
-    row(track ? "Accompagnement proposé (modèle 2)" : "Parcours", track ? track.track_label_fr : [rec.parcours_label_fr, rec.modality_label_fr].filter(Boolean).join(", modalité ") || "—");
-    if (rec.objective_fr) row("Objectif", rec.objective_fr);
-    row("Jalon « corde de rappel »", dateFr(d.milestone_date || rec.milestone_date));
+    var track = !d.recommendation && state.suggestion ? state.suggestion.track_proposal : null;
+    R.decisionFacts($("decision-facts"), d, track);
     var s = state.suggestion;
     $("view-person").textContent = viewLabel(d.person_view_need);
     $("view-tool").textContent = s && s.need ? s.need.label_fr : "pas de suggestion";

@@ -279,7 +279,7 @@ def test_override_with_reason_is_stored_and_reported(page, jalon_server, screens
     report.wait_for_load_state()
     report.wait_for_selector("#s-factors")
     text = report.inner_text("body")
-    assert "Votre conseiller a modifié la suggestion" in text
+    assert "Votre conseiller·ère a modifié la suggestion" in text
     assert NEEDS[new_need] in text
     assert reason in text
     for factor in s["explanations"]["need"]["factors"][:3]:

@@ -207,7 +207,7 @@ def test_report_lists_the_factors_and_never_a_protected_attribute():
 def test_confirmed_decision_with_path_and_milestone():
     d = decision()
     text = text_of(report_html(suggestion([d])))
-    assert "Votre conseiller a confirmé la suggestion" in text
+    assert "Votre conseiller·ère a confirmé la suggestion" in text
     assert "En attente de décision" not in text
     rec = d.recommendation
     assert rec["parcours_label_fr"] in text
@@ -231,7 +231,7 @@ def test_latest_decision_wins_and_everything_is_escaped():
     )
     page = report_html(suggestion([first, revised]))
     text = text_of(page)
-    assert "Votre conseiller a modifié la suggestion" in text
+    assert "Votre conseiller·ère a modifié la suggestion" in text
     assert "Cette décision remplace une décision précédente" in text
     assert NEEDS["SOCIAL_BARRIERS"] in text
     assert "<script>" not in page
@@ -286,7 +286,7 @@ def test_report_from_a_real_store(tmp_path: Path):
     assert "« Élaborer son projet professionnel »" in text  # what was suggested
     assert "Confiance de l'outil : faible (41 %)" in text
     assert "signalé que cette suggestion était incertaine" in text
-    assert "Votre conseiller a modifié la suggestion" in text
+    assert "Votre conseiller·ère a modifié la suggestion" in text
     assert "Se former, se qualifier" in text
     assert "Projet de formation déjà financé" in text
     assert rec["objective_fr"] in text
