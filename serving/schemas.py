@@ -145,7 +145,7 @@ _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
 #: Text that is not blank, in JSON Schema (the validators' ``strip()`` checks).
-_NOT_BLANK = {"type": "string", "pattern": r"\S"}
+_NOT_BLANK: dict[str, Any] = {"type": "string", "pattern": r"\S"}
 
 
 class ContestIn(Strict):

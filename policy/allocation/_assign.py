@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InvalidInput
+from core.text import ID_PATTERN
 from core.thresholds import TierBands
 from features.schema import NEED_CODES, NEEDS
 from policy.allocation._agency_config import AgencyConfig, ResolvedCapacity, parse_agency_config
@@ -86,6 +87,13 @@ def _validate(scored: pd.DataFrame, config: AgencyConfig) -> None:
         raise AllocationInputError(f"scored table: missing column(s) {', '.join(missing)}")
     if scored["person_id"].isna().any():
         raise AllocationInputError(f"person_id: {int(scored['person_id'].isna().sum())} row(s) have no value")
+    # Pseudonymous ids only, as the API and the data files have them: never a name or an e-mail.
+    named = np.flatnonzero(~scored["person_id"].astype(str).str.fullmatch(ID_PATTERN.strip("^$")).to_numpy(bool))
+    if len(named):
+        rows = ", ".join(str(i + 1) for i in named[:5]) + (" and more" if len(named) > 5 else "")
+        raise AllocationInputError(
+            f"person_id: {len(named)} value(s) are not pseudonymous ids (1 to 64 letters, digits, - or _), rows {rows}"
+        )
     needs = pd.unique(scored["need"])
     bad = [n for n in needs if not isinstance(n, str) or n not in NEEDS]
     if bad:

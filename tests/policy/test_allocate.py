@@ -455,6 +455,10 @@ def test_config_from_json_and_yaml(tmp_path):
     [
         (lambda f: f.drop(columns="p_employed"), "missing column(s) p_employed"),
         (lambda f: f.assign(person_id=["a", "a", "b"]), "person_id: 1 duplicate id(s), e.g. a"),
+        (
+            lambda f: f.assign(person_id=["a", "Jean Dupont", "jean@example.org"]),
+            "person_id: 2 value(s) are not pseudonymous ids (1 to 64 letters, digits, - or _), rows 2, 3",
+        ),
         (lambda f: f.assign(p_employed=[0.1, 1.2, 0.3]), "between 0 and 1"),
         (lambda f: f.assign(p_employed=[0.1, None, 0.3]), "p_employed: 1 row(s) are missing"),
         (lambda f: f.assign(need=["TRAINING", "JOB", "TRAINING"]), "need: unknown code(s)"),
