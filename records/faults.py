@@ -82,7 +82,10 @@ def _primary_message(orig: BaseException) -> str:
     diag = getattr(orig, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
     text = primary if isinstance(primary, str) and primary else str(orig).split("\n", 1)[0]
-    return f"{type(orig).__name__}: {text.strip()}"
+    # SQLite's extended code tells apart causes its message shares (a read-only file, a WAL
+    # that needs recovery, a database moved...): part of the cause, never a value.
+    code = getattr(orig, "sqlite_errorname", None)
+    return f"{type(orig).__name__}{f' ({code})' if isinstance(code, str) else ''}: {text.strip()}"
 
 
 def store_error(exc: DBAPIError, *, doing: Literal["read", "write", "open"]) -> StoreError:

@@ -37,7 +37,7 @@ def test_a_read_only_database_is_named_so(read_only_error, tmp_path) -> None:
     error = store_error(read_only_error, doing="write")
     assert error.kind == "read-only"
     assert "nothing was recorded" in str(error)
-    assert error.cause == "OperationalError: attempt to write a readonly database"
+    assert error.cause == "OperationalError (SQLITE_READONLY): attempt to write a readonly database"
     assert write_error(read_only_error, f"sqlite:///{tmp_path / 'decisions.db'}").kind == "read-only"
 
 
@@ -50,7 +50,7 @@ def test_a_write_failing_on_a_full_disk_names_the_disk(read_only_error, tmp_path
     assert error.kind == "full"
     assert str(error) == "decisions store unavailable (the database disk is full): nothing was recorded; retry later"
     assert error.cause == (
-        "OperationalError: attempt to write a readonly database; 4096 bytes free on the database's disk"
+        "OperationalError (SQLITE_READONLY): attempt to write a readonly database; 4096 bytes free on the database's disk"
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -36,18 +35,7 @@ from records.oversight import UNKNOWN_KEY
 UTC = dt.UTC
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
-def url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'decisions.db'}"
-    return request.getfixturevalue("postgres_database")
-
-
-@pytest.fixture
-def store(url: str) -> Iterator[DecisionStore]:
-    s = DecisionStore(url)
-    yield s
-    s.dispose()
+# ``url`` (each backend in turn) and ``store``: tests/records/conftest.py.
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,17 @@ def test_list_page_and_export(server, records) -> None:
     assert get(server, "/audit/suggestions", token="advisor").status_code == 403
 
 
-def test_oversight_figures_over_http(server) -> None:
+def test_oversight_figures_over_http(server, records) -> None:
+    # A decision of its own: the tests of a module may run on different xdist workers.
+    made = post(server, "/suggest", {"profile": records[60]}, token="advisor2")
+    assert made.status_code == 200, made.text
+    decided = post(
+        server,
+        "/decisions",
+        {"suggestion_id": made.json()["suggestion_id"], "advisor_id": "advisor-2", "action": "confirm"},
+        "advisor2",
+    )
+    assert decided.status_code == 200, decided.text
     today = dt.datetime.now(dt.UTC).date().isoformat()
     figures = get(server, f"/audit/oversight?since={today}")
     assert figures.status_code == 200, figures.text

@@ -25,7 +25,10 @@ from records import DecisionStore
 from records.faults import SQLITE_MIN_FREE_BYTES
 from tests.support.launcher import ServerProcess, free_port, jalon_command, served_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("server")]
+# Alone, after the rest of the suite (``make test``): they check recovery on an idle machine.
+# Under the load of the parallel suite a server was seen to stay read-only after the fault was
+# fixed: an open defect (docs/oversight.md, « Known limits »), not something to wait out.
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 TMPFS_SIZE = SQLITE_MIN_FREE_BYTES * 2
 
@@ -64,7 +67,11 @@ def faulty(served_home, tmp_path_factory) -> Iterator[tuple[ServerProcess, Path,
         shutil.copy(home / "tokens.json", tokens_file)
         immutable(database, True)
         port = free_port()
-        env = served_env(home, tag, JALON_DB_URL=f"sqlite:///{database}", JALON_TOKENS_FILE=str(tokens_file))
+        # One worker: readiness and the log lines are per worker, and with two the tests would
+        # depend on which one the kernel hands each probe to.
+        env = served_env(
+            home, tag, JALON_DB_URL=f"sqlite:///{database}", JALON_TOKENS_FILE=str(tokens_file), JALON_WORKERS="1"
+        )
         log = root / "server.log"
         # Up (alive) but not ready: readiness is what the tests watch.
         server = ServerProcess(jalon_command(port), env, port, log, name="jalon", ready_path="/livez").start()
