@@ -50,7 +50,8 @@ def test_a_write_failing_on_a_full_disk_names_the_disk(read_only_error, tmp_path
     assert error.kind == "full"
     assert str(error) == "decisions store unavailable (the database disk is full): nothing was recorded; retry later"
     assert error.cause == (
-        "OperationalError (SQLITE_READONLY): attempt to write a readonly database; 4096 bytes free on the database's disk"
+        "OperationalError (SQLITE_READONLY): attempt to write a readonly database; "
+        "4096 bytes free on the database's disk"
     )
 
 

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +38,20 @@ def jalon_command(port: int, service: str = "serving.service:Jalon", host: str =
 
 
 def served_env(home: Path, bento_tag: str, **extra: str) -> dict[str, str]:
-    """The environment of a Jalon server over ``home`` serving the BentoML model ``bento_tag``."""
+    """The environment of a Jalon server over ``home`` serving the BentoML model ``bento_tag``.
+
+    Each server gets a BentoML home of its own, whose model store is the home's: BentoML empties
+    ``$BENTOML_HOME/prometheus_multiproc_dir`` when a server starts, which would erase the
+    metrics of another server running over the same home.
+    """
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
+    models = home / "bentoml" / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    own = Path(tempfile.mkdtemp(prefix="bentoml-", dir=home))
+    (own / "models").symlink_to(models, target_is_directory=True)
     env.update(
         JALON_HOME=str(home),
-        BENTOML_HOME=str(home / "bentoml"),
+        BENTOML_HOME=str(own),
         JALON_BENTO_MODEL=bento_tag,
         BENTOML_DO_NOT_TRACK="True",
         **extra,
