@@ -8,6 +8,12 @@ involved so that the suite stays within its time budget.
 from __future__ import annotations
 
 import os
+
+# One OpenMP thread per test process: the suite runs two xdist workers on two cores, and two
+# LightGBM trainings with two OpenMP threads each (its default, one per core) once spun for more
+# than ten minutes without finishing a fixture. Set before LightGBM's library is loaded.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
