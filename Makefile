@@ -94,8 +94,7 @@ mlflow-ui: | $(STAMP)
 	$(BIN)/jalon ui --port $${MLFLOW_PORT:-5000}
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=10 -m "not faults"
-	$(BIN)/python -m pytest -m faults
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=10
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py --rows 1000000 --seed 1 --out /tmp/jalon-bench.parquet

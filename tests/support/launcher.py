@@ -7,6 +7,7 @@ group alone would leave orphaned workers when the arbiter dies first (``kill -9`
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -87,6 +88,9 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        # A server in a session of its own outlives its test process unless stopped: if a
+        # fixture's teardown never runs (an xdist worker shutting down), stop it at exit.
+        atexit.register(self.stop, graceful=False)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

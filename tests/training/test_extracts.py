@@ -86,8 +86,8 @@ def test_mlflow_conventions(client) -> None:
     assert all(c.info.run_name.startswith("employability-candidate-") for c in children)
     experiment = client.get_experiment(run.info.experiment_id)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
-    # the whole training happens inside the run: it lasts longer than the fits it logs
-    assert (run.info.end_time - run.info.start_time) / 1000 > 1.0
+    # the whole training happens inside the run: every fit it logs starts and ends within it
+    assert all(run.info.start_time <= c.info.start_time <= c.info.end_time <= run.info.end_time for c in children)
 
 
 def test_pyfunc_reads_the_project_parquet_and_refuses_what_the_api_refuses(client, extract_home) -> None:
