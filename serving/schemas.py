@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from core.text import SAFE_TEXT_PATTERN
 from features.api_models import ID_PATTERN, Profile, json_int
@@ -47,16 +47,22 @@ class Closed(BaseModel):
 # --------------------------------------------------------------------------- requests
 
 
-class SuggestIn(Strict):
-    """``POST /suggest``: one profile."""
+def suggestion_requests(profile: type[BaseModel]) -> tuple[Any, Any]:
+    """The request models of ``POST /suggest`` (one profile) and ``POST /suggest_batch`` (up to
+    1,000) for a profile model: the reference profile's here, a served spec's (:mod:`serving.served`)."""
+    single = create_model(
+        "SuggestIn", __base__=Strict, __doc__="``POST /suggest``: one profile.", profile=(profile, ...)
+    )
+    batch = create_model(
+        "SuggestBatchIn",
+        __base__=Strict,
+        __doc__="``POST /suggest_batch``: up to 1,000 profiles.",
+        profiles=(list[profile], Field(min_length=1, max_length=MAX_BATCH)),  # type: ignore[valid-type]
+    )
+    return single, batch
 
-    profile: Profile  # type: ignore[valid-type]
 
-
-class SuggestBatchIn(Strict):
-    """``POST /suggest_batch``: up to 1,000 profiles."""
-
-    profiles: list[Profile] = Field(min_length=1, max_length=MAX_BATCH)  # type: ignore[valid-type]
+SuggestIn, SuggestBatchIn = suggestion_requests(Profile)
 
 
 #: The cross-field rules of a decision, in JSON Schema (checked by :meth:`DecisionIn._rules`).

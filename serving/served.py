@@ -10,14 +10,13 @@ into the BentoML store with it).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import bentoml
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel
 
 from features.api_models import fields_from_spec, profile_model
 from features.spec import PROFILE_SPEC_NAME, TrainingSpec
-from serving.schemas import MAX_BATCH, Strict, SuggestBatchIn, SuggestIn
+from serving.schemas import SuggestBatchIn, SuggestIn, suggestion_requests
 from serving.ui import use_form_fields
 
 __all__ = ["served_request_models", "served_spec"]
@@ -36,19 +35,6 @@ def served_spec(tag: str) -> tuple[TrainingSpec | None, list[str]]:
         return None, []
 
 
-def _requests_for(profile: type[BaseModel]) -> tuple[type[BaseModel], type[BaseModel]]:
-    single: Any = create_model(
-        "SuggestIn", __base__=Strict, __doc__="``POST /suggest``: one profile.", profile=(profile, ...)
-    )
-    batch: Any = create_model(
-        "SuggestBatchIn",
-        __base__=Strict,
-        __doc__="``POST /suggest_batch``: up to 1,000 profiles.",
-        profiles=(list[profile], Field(min_length=1, max_length=MAX_BATCH)),  # type: ignore[valid-type]
-    )
-    return single, batch
-
-
 def served_request_models(tag: str) -> tuple[type[BaseModel], type[BaseModel]]:
     """The request models of ``/suggest`` and ``/suggest_batch`` for the model ``tag``; for a
     model of another spec than the reference profile, the advisor page's form follows it too."""
@@ -58,4 +44,4 @@ def served_request_models(tag: str) -> tuple[type[BaseModel], type[BaseModel]]:
     fields = fields_from_spec(spec, seen_missing)
     label = spec.employment_label
     use_form_fields(fields, label.outcome_fr() if label is not None else None)
-    return _requests_for(profile_model(fields))
+    return suggestion_requests(profile_model(fields))

@@ -87,3 +87,29 @@ def required_date(text: str, option: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         fail(f"{option}: {text!r} is not a date; expected YYYY-MM-DD")
+
+
+def resolve_database_url(db_url: str | None) -> tuple[str, str | None]:
+    """The decisions database's URL (``--db-url``, else the settings') and the SQLite file it
+    names (None for another backend or an in-memory database); one line for a URL that is not one."""
+    from sqlalchemy.engine import make_url
+
+    from core.config import get_settings
+
+    url = db_url or get_settings().db_url
+    try:
+        parsed = make_url(url)
+    except Exception:
+        fail(f"--db-url: {url!r} is not a database URL")
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return url, None
+    return url, database
+
+
+def existing_database_url(db_url: str | None) -> str:
+    """:func:`resolve_database_url` of a database that must already exist (its SQLite file, at least)."""
+    url, database = resolve_database_url(db_url)
+    if database is not None and not os.path.isfile(database):
+        fail(f"no decisions database at {database}")
+    return url

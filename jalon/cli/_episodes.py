@@ -13,23 +13,14 @@ from typing import Any
 
 import pandas as pd
 
-from jalon.cli._common import fail
+from jalon.cli._common import fail, resolve_database_url
 
 
 def database_url(db_url: str | None, create: bool = False) -> tuple[str, bool]:
     """(URL, exists): an explicit ``--db-url`` must exist unless episodes are to be recorded in it
     (``create``); the default may be absent (no history)."""
-    from sqlalchemy.engine import make_url
-
-    from core.config import get_settings
-
-    url = db_url or get_settings().db_url
-    try:
-        parsed = make_url(url)
-    except Exception:
-        fail(f"--db-url: {url!r} is not a database URL")
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+    url, database = resolve_database_url(db_url)
+    if database is None:
         return url, True
     exists = Path(database).is_file()
     if db_url is not None and not exists and not create:

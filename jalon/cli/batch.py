@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.config import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
-from jalon.cli._common import command, err, fail, out, parse_date, required_date
+from jalon.cli._common import command, err, existing_database_url, fail, out, parse_date, required_date
 
 DEFAULT_MODEL = f"models:/{REGISTERED_MODEL_NAME}@{CHAMPION_ALIAS}"
 app = typer.Typer()
@@ -186,11 +186,9 @@ def review_command(
     ] = 50,
 ) -> None:
     """Re-score the people due at their milestone and list those whose need or tier changed."""
-    from sqlalchemy.engine import make_url
 
     from batch.moved import field_label_fr
     from batch.review import ReviewInputError, review, write_review
-    from core.config import get_settings
     from features.io import DataFileError, file_format
     from features.validation import DataValidationError
     from records import DecisionStore, StoreError
@@ -204,19 +202,7 @@ def review_command(
         fail(str(exc))
     if not data.is_file():
         fail(f"{data}: no such file")
-    url = db_url or get_settings().db_url
-    try:
-        parsed = make_url(url)
-    except Exception:
-        fail(f"--db-url: {url!r} is not a database URL")
-    database = parsed.database or ""
-    if (
-        parsed.get_backend_name() == "sqlite"
-        and database not in ("", ":memory:")
-        and not database.startswith("file:")
-        and not Path(database).is_file()
-    ):
-        fail(f"no decisions database at {database}")
+    url = existing_database_url(db_url)
     loaded = _load_model(model)
     try:
         store = DecisionStore(url)

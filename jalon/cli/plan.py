@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jalon.cli._common import command, err, fail, out
+from jalon.cli._common import command, err, existing_database_url, fail, out
 
 app = typer.Typer()
 
@@ -124,24 +124,10 @@ def plan_command(
 
 
 def _open_stores(db_url: str | None):
-    from sqlalchemy.engine import make_url
 
-    from core.config import get_settings
     from records import DecisionStore, EpisodeStore, StoreError
 
-    url = db_url or get_settings().db_url
-    try:
-        parsed = make_url(url)
-    except Exception:
-        fail(f"--db-url: {url!r} is not a database URL")
-    database = parsed.database or ""
-    if (
-        parsed.get_backend_name() == "sqlite"
-        and database not in ("", ":memory:")
-        and not database.startswith("file:")
-        and not Path(database).is_file()
-    ):
-        fail(f"no decisions database at {database}")
+    url = existing_database_url(db_url)
     try:
         return DecisionStore(url), EpisodeStore(url)
     except StoreError as exc:
